@@ -1,0 +1,96 @@
+/**
+ * Run-time choice of the TensorFlow.js backend, fastest first:
+ *   tensorflow (@tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node; optional deps that
+ *   need libtensorflow and may have failed to install) → wasm → cpu.
+ * Override with UNREASONABLE_BACKEND=tensorflow|wasm|cpu (or pass `prefer`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from './errors';
+import { patchWasmKernels } from './wasm-kernels';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+export interface BackendInfo {
+  /** The tfjs backend now in use. */
+  name: BackendName;
+  /** Where it came from, e.g. "@tensorflow/tfjs-node-gpu" or "@tensorflow/tfjs-backend-wasm". */
+  source: string;
+  /** Backends tried before it and why they were not used. */
+  skipped: string[];
+}
+
+let current: BackendInfo | undefined;
+
+function tryRequire(name: string): string | undefined {
+  try {
+    require(name);
+    return undefined;
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    return msg.includes('Cannot find module') ? 'not installed' : msg;
+  }
+}
+
+async function activate(name: BackendName): Promise<boolean> {
+  // The wasm module (emscripten) installs process-wide uncaughtException/unhandledRejection
+  // handlers that rethrow and print its whole minified source; remove what it adds.
+  const before = {
+    uncaughtException: process.listeners('uncaughtException'),
+    unhandledRejection: process.listeners('unhandledRejection'),
+  };
+  try {
+    const ok = await tf.setBackend(name);
+    if (ok) await tf.ready();
+    return ok && tf.getBackend() === name;
+  } catch {
+    return false;
+  } finally {
+    for (const l of process.listeners('uncaughtException')) {
+      if (!before.uncaughtException.includes(l)) process.removeListener('uncaughtException', l);
+    }
+    for (const l of process.listeners('unhandledRejection')) {
+      if (!before.unhandledRejection.includes(l)) process.removeListener('unhandledRejection', l);
+    }
+  }
+}
+
+/**
+ * Select and initialise a backend. Idempotent: later calls return the first choice
+ * unless `prefer` names a different one.
+ */
+export async function initBackend(prefer?: string): Promise<BackendInfo> {
+  const want = (prefer ?? process.env.UNREASONABLE_BACKEND ?? '').trim().toLowerCase();
+  if (want && !['tensorflow', 'wasm', 'cpu'].includes(want)) {
+    throw new UserError(`unknown backend "${want}" (UNREASONABLE_BACKEND): use tensorflow, wasm or cpu`);
+  }
+  if (current && (!want || want === current.name)) return current;
+  const skipped: string[] = [];
+  const order: BackendName[] = want ? [want as BackendName] : ['tensorflow', 'wasm', 'cpu'];
+  for (const name of order) {
+    if (name === 'tensorflow') {
+      for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+        const why = tryRequire(pkg);
+        if (why === undefined && (await activate('tensorflow'))) {
+          return (current = { name, source: pkg, skipped });
+        }
+        skipped.push(`${pkg}: ${why ?? 'failed to initialise'}`);
+      }
+    } else if (name === 'wasm') {
+      const why = tryRequire('@tensorflow/tfjs-backend-wasm');
+      if (why === undefined && (await activate('wasm'))) {
+        patchWasmKernels();
+        return (current = { name, source: '@tensorflow/tfjs-backend-wasm', skipped });
+      }
+      skipped.push(`@tensorflow/tfjs-backend-wasm: ${why ?? 'failed to initialise'}`);
+    } else if (await activate('cpu')) {
+      return (current = { name, source: '@tensorflow/tfjs-backend-cpu (pure JS)', skipped });
+    }
+  }
+  throw new UserError(`no TensorFlow.js backend could be started (${skipped.join('; ')})`);
+}
+
+/** A one-line description such as "backend: wasm (@tensorflow/tfjs-backend-wasm)". */
+export function describeBackend(info: BackendInfo | undefined = current): string {
+  if (!info) return 'backend: not initialised';
+  return `backend: ${info.name} (${info.source})`;
+}

@@ -1,0 +1,131 @@
+/**
+ * Recurrent cells written with plain tfjs ops (the readable versions the notebooks teach with).
+ *
+ * Each cell splits its work in two, as cuDNN and tfjs-layers do:
+ *   projectInput(x)  = x·Wx + b        for all time steps at once   // [N, gates·hidden]
+ *   step(xp_t, state)                   the recurrence, one time step
+ *
+ *   rnn:  h' = tanh(x·Wx + h·Wh + b)
+ *   lstm: [i f g o] = x·Wx + h·Wh + b   gate order i, f, g, o (PyTorch's and Keras's order)
+ *         i, f, o = σ(·), g = tanh(·);  c' = f⊙c + i⊙g;  h' = o⊙tanh(c')
+ *         the forget-gate bias starts at 1 so early on the cell remembers.
+ *   gru:  [r z n] (PyTorch's nn.GRU, Keras reset_after=true); bx = b, bh a second bias
+ *         r = σ(x·Wr + br + h·Ur + bhr);  z = σ(x·Wz + bz + h·Uz + bhz)
+ *         n = tanh(x·Wn + bn + r⊙(h·Un + bhn));  h' = (1−z)⊙n + z⊙h
+ */
+import * as tf from '@tensorflow/tfjs';
+import { matMul } from './ops';
+import { Rng } from './rng';
+
+export type CellType = 'rnn' | 'lstm' | 'gru';
+export const CELL_TYPES: CellType[] = ['rnn', 'lstm', 'gru'];
+
+/** Per-layer recurrent state: rnn/gru [h], lstm [h, c]; each [batch, hidden]. */
+export type CellState = tf.Tensor2D[];
+
+/** Gate activations of one step, each [batch, hidden]. */
+export type Gates = Record<string, tf.Tensor2D>;
+
+export interface StepOutput {
+  /** The layer's output at this step. */
+  h: tf.Tensor2D; // [batch, hidden]
+  state: CellState;
+  gates?: Gates;
+}
+
+export interface CellArgs {
+  type: CellType;
+  inputSize: number;
+  hiddenSize: number;
+  /** Weights start uniform in [-initScale, initScale] (char-rnn: 0.08). */
+  initScale?: number;
+}
+
+/** Gate blocks per cell type (columns of Wx are gateCount × hidden). */
+export const GATE_COUNT: Record<CellType, number> = { rnn: 1, lstm: 4, gru: 3 };
+/** Names of the gate blocks, in column order. */
+export const GATE_NAMES: Record<CellType, string[]> = { rnn: ['h'], lstm: ['i', 'f', 'g', 'o'], gru: ['r', 'z', 'n'] };
+
+export class Cell {
+  readonly type: CellType;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  /** [input, gates·hidden] */
+  readonly Wx: tf.Variable;
+  /** [hidden, gates·hidden] */
+  readonly Wh: tf.Variable;
+  /** [gates·hidden] */
+  readonly b: tf.Variable;
+  /** GRU only: the recurrent bias [3·hidden]. */
+  readonly bh?: tf.Variable;
+
+  constructor(args: CellArgs, rng: Rng) {
+    const { type, inputSize, hiddenSize } = args;
+    const scale = args.initScale ?? 0.08;
+    this.type = type;
+    this.inputSize = inputSize;
+    this.hiddenSize = hiddenSize;
+    const G = GATE_COUNT[type] * hiddenSize;
+    const uniform = (n: number) => Float32Array.from({ length: n }, () => rng.uniform(-scale, scale));
+    this.Wx = tf.variable(tf.tensor2d(uniform(inputSize * G), [inputSize, G]));
+    this.Wh = tf.variable(tf.tensor2d(uniform(hiddenSize * G), [hiddenSize, G]));
+    const b = uniform(G);
+    if (type === 'lstm') b.fill(1, hiddenSize, 2 * hiddenSize); // forget gate bias = 1
+    this.b = tf.variable(tf.tensor1d(b));
+    if (type === 'gru') this.bh = tf.variable(tf.tensor1d(uniform(G)));
+  }
+
+  /** Parameters by short name, in a fixed order. */
+  params(): [string, tf.Variable][] {
+    const p: [string, tf.Variable][] = [['Wx', this.Wx], ['Wh', this.Wh], ['b', this.b]];
+    if (this.bh) p.push(['bh', this.bh]);
+    return p;
+  }
+
+  /** Number of state tensors: 2 for LSTM (h, c), else 1. */
+  get stateCount(): number {
+    return this.type === 'lstm' ? 2 : 1;
+  }
+
+  zeroState(batchSize: number): CellState {
+    return Array.from({ length: this.stateCount }, () => tf.zeros([batchSize, this.hiddenSize]) as tf.Tensor2D);
+  }
+
+  /** x·Wx + b for many rows at once. x: [N, input] → [N, gates·hidden] */
+  projectInput(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.add(matMul(x, this.Wx as tf.Tensor2D), this.b);
+  }
+
+  /** One time step from the projected input xp = x·Wx + b ([batch, gates·hidden]). */
+  step(xp: tf.Tensor2D, state: CellState, recordGates = false): StepOutput {
+    const h = state[0];
+    const hh = matMul(h, this.Wh as tf.Tensor2D); // [batch, gates·hidden]
+    switch (this.type) {
+      case 'rnn': {
+        const hNew = tf.tanh(tf.add(xp, hh)) as tf.Tensor2D;
+        return { h: hNew, state: [hNew] };
+      }
+      case 'lstm': {
+        const z = tf.add(xp, hh);
+        const [zi, zf, zg, zo] = tf.split(z, 4, 1) as tf.Tensor2D[];
+        const i = tf.sigmoid(zi);
+        const f = tf.sigmoid(zf);
+        const g = tf.tanh(zg);
+        const o = tf.sigmoid(zo);
+        const c = tf.add(tf.mul(f, state[1]), tf.mul(i, g)) as tf.Tensor2D;
+        const hNew = tf.mul(o, tf.tanh(c)) as tf.Tensor2D;
+        return { h: hNew, state: [hNew, c], gates: recordGates ? { i, f, g, o } : undefined };
+      }
+      case 'gru': {
+        const hb = tf.add(hh, this.bh!);
+        const [xr, xz, xn] = tf.split(xp, 3, 1) as tf.Tensor2D[];
+        const [hr, hz, hn] = tf.split(hb, 3, 1) as tf.Tensor2D[];
+        const r = tf.sigmoid(tf.add(xr, hr)) as tf.Tensor2D;
+        const z = tf.sigmoid(tf.add(xz, hz)) as tf.Tensor2D;
+        const n = tf.tanh(tf.add(xn, tf.mul(r, hn))) as tf.Tensor2D;
+        const hNew = tf.add(tf.mul(tf.sub(1, z), n), tf.mul(z, h)) as tf.Tensor2D;
+        return { h: hNew, state: [hNew], gates: recordGates ? { r, z, n } : undefined };
+      }
+    }
+  }
+}

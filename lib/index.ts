@@ -1,0 +1,21 @@
+/**
+ * unreasonable: a byte-level char-RNN library on TensorFlow.js.
+ * The notebooks and the CLI import everything from here.
+ */
+export * from './atomic';
+export * from './backend';
+export * from './batches';
+export * from './cells';
+export * from './checkpoint';
+export * from './corpus';
+export * from './errors';
+export * from './evaluate';
+export * from './loss';
+export * from './model';
+export * from './optim';
+export * from './rng';
+export * from './safetensors';
+export * from './sample';
+export * from './train';
+export * from './unroll';
+export * from './vocab';

@@ -1,0 +1,373 @@
+/**
+ * Training with truncated backprop through time, char-rnn style.
+ *
+ * Step s reads chunk s mod numChunks of the batch layout. The final state of a chunk is carried
+ * into the next one *detached* (no gradient crosses a chunk boundary) and reset to zero at the
+ * start of every epoch. Everything a run depends on (weights, optimizer slots, step, RNG, the
+ * carried state, history) is in the checkpoint, so N steps + resume + N steps = 2N steps.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BatchLoader } from './batches';
+import { loadCheckpoint, modelTensors, saveCheckpoint } from './checkpoint';
+import { CellType } from './cells';
+import { sha256 } from './corpus';
+import { UserError } from './errors';
+import { evaluateLoss } from './evaluate';
+import { crossEntropy } from './loss';
+import { CharModel, disposeState, ModelState } from './model';
+import { ClipMode, clipGradients, Optimizer, OptimizerName, OPTIMIZERS } from './optim';
+import { Rng, RngState } from './rng';
+import { NamedArray } from './safetensors';
+import { detachState } from './unroll';
+import { ByteVocab } from './vocab';
+
+export interface TrainArgs {
+  /** Streams per batch. */
+  batchSize: number;
+  /** Time steps per chunk (BPTT length). */
+  seqLength: number;
+  /** Total optimizer steps; or give `epochs`. */
+  steps?: number;
+  /** Passes over the training data (used when `steps` is not given). */
+  epochs?: number;
+  optimizer?: OptimizerName;
+  learningRate?: number;
+  /** RMSprop's α (char-rnn's decay_rate, 0.95). */
+  decayRate?: number;
+  /** Multiply the learning rate by this after every epoch from `lrDecayAfter` on (char-rnn: 0.97). */
+  lrDecay?: number;
+  /** Epoch after which the decay starts (char-rnn: 10). */
+  lrDecayAfter?: number;
+  /** Clip threshold; 0 = off. */
+  gradClip?: number;
+  /** 'norm' = global L2 norm (PyTorch's clip_grad_norm_), 'value' = clamp each entry (char-rnn). */
+  clipMode?: ClipMode;
+  /** Validate every this many steps (0 = only at the end). */
+  evalEvery?: number;
+  /** Streams used for validation. */
+  valBatchSize?: number;
+  /** Validate on at most this many bytes (0 = all). */
+  maxValBytes?: number;
+  /** Stop after this many validations without improvement (0 = never). */
+  patience?: number;
+  /** Seed for dropout masks (the model's init has its own seed). */
+  seed?: number;
+  /** Write a resumable checkpoint here. */
+  checkpointDir?: string;
+  /** …every this many steps (0 = only at the end), and at every validation that improves. */
+  checkpointEvery?: number;
+  onProgress?: (p: TrainProgress) => void;
+  /** Polled every step; return true to stop (e.g. after Ctrl-C). A checkpoint is written. */
+  shouldStop?: () => boolean;
+}
+
+export interface TrainProgress {
+  event: 'step' | 'eval' | 'done';
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  /** Training loss of this step (nats/byte). */
+  loss: number;
+  /** Latest validation loss, if any. */
+  valLoss?: number;
+  learningRate: number;
+  /** Training throughput over the recent steps. */
+  bytesPerSec: number;
+  etaSec: number;
+}
+
+export interface History {
+  /** Training loss per step (nats/byte), step 1 first. */
+  loss: number[];
+  /** Validation points. */
+  val: { step: number; loss: number }[];
+}
+
+export type StopReason = 'done' | 'early-stopping' | 'interrupted';
+
+export interface TrainResult {
+  reason: StopReason;
+  steps: number;
+  history: History;
+  bestValLoss?: number;
+  seconds: number;
+}
+
+const DEFAULTS = {
+  optimizer: 'rmsprop' as OptimizerName,
+  learningRate: 2e-3,
+  decayRate: 0.95,
+  lrDecay: 0.97,
+  lrDecayAfter: 10,
+  gradClip: 5,
+  clipMode: 'norm' as ClipMode,
+  evalEvery: 0,
+  maxValBytes: 0,
+  patience: 0,
+  seed: 0,
+  checkpointEvery: 0,
+};
+
+type Resolved = Required<Omit<TrainArgs, 'steps' | 'epochs' | 'checkpointDir' | 'onProgress' | 'shouldStop' | 'valBatchSize'>> &
+  Pick<TrainArgs, 'checkpointDir' | 'onProgress' | 'shouldStop' | 'valBatchSize'> & { totalSteps: number };
+
+/** A non-finite loss or gradient: training stopped, the last checkpoint is kept. */
+export class NonFiniteLossError extends UserError {
+  constructor(step: number, loss: number, norm: number) {
+    super(`loss became ${Number.isFinite(loss) ? loss : String(loss)} (gradient norm ${norm}) at step ${step}: training stopped, the last good checkpoint is kept; lower the learning rate or enable gradient clipping`);
+  }
+}
+
+function dataHash(ids: Int32Array): string {
+  return sha256(new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength));
+}
+
+export class Trainer {
+  readonly model: CharModel;
+  readonly vocab: ByteVocab;
+  readonly args: Resolved;
+  readonly loader: BatchLoader;
+  readonly optimizer: Optimizer;
+  private readonly valIds?: Int32Array;
+  private readonly trainHash: string;
+  rng: Rng;
+  /** Optimizer steps done. */
+  step = 0;
+  history: History = { loss: [], val: [] };
+  bestValLoss = Infinity;
+  private badEvals = 0;
+  /** The state carried into the next chunk (detached), or undefined at an epoch start. */
+  private carry?: ModelState;
+  private recent: { t: number; step: number }[] = [];
+
+  constructor(model: CharModel, vocab: ByteVocab, data: { train: Int32Array; val?: Int32Array }, args: TrainArgs) {
+    if (vocab.size !== model.config.vocabSize) throw new UserError(`vocabulary has ${vocab.size} bytes, the model ${model.config.vocabSize}`);
+    this.model = model;
+    this.vocab = vocab;
+    this.loader = new BatchLoader(data.train, args.batchSize, args.seqLength);
+    const opt = args.optimizer ?? DEFAULTS.optimizer;
+    if (!OPTIMIZERS.includes(opt)) throw new UserError(`unknown optimizer "${opt}": use ${OPTIMIZERS.join(', ')}`);
+    let totalSteps: number;
+    if (args.steps !== undefined) totalSteps = args.steps;
+    else if (args.epochs !== undefined) totalSteps = Math.round(args.epochs * this.loader.numChunks);
+    else throw new UserError('give steps or epochs');
+    if (!Number.isInteger(totalSteps) || totalSteps < 0) throw new UserError(`steps must be a non-negative integer, got ${totalSteps}`);
+    const defined = Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined));
+    this.args = { ...DEFAULTS, ...defined, optimizer: opt, totalSteps } as Resolved;
+    if (!(this.args.learningRate > 0)) throw new UserError(`learningRate must be positive, got ${this.args.learningRate}`);
+    if (!['norm', 'value'].includes(this.args.clipMode)) throw new UserError(`clipMode must be norm or value, got ${this.args.clipMode}`);
+    this.optimizer = new Optimizer({ name: opt, decayRate: this.args.decayRate });
+    this.rng = new Rng(this.args.seed);
+    this.valIds = data.val && data.val.length >= 2 ? (this.args.maxValBytes > 0 ? data.val.subarray(0, this.args.maxValBytes) : data.val) : undefined;
+    this.trainHash = dataHash(data.train);
+  }
+
+  get epoch(): number {
+    return Math.floor(this.step / this.loader.numChunks);
+  }
+
+  /** char-rnn's schedule: ×lrDecay at the end of every epoch ≥ lrDecayAfter. */
+  learningRateAt(step: number): number {
+    const e = Math.floor(step / this.loader.numChunks);
+    const decays = Math.max(0, e - this.args.lrDecayAfter + 1);
+    return this.args.learningRate * Math.pow(this.args.lrDecay, decays);
+  }
+
+  /** One optimizer step on the next chunk. Returns the training loss (nats/byte). */
+  trainStep(): number {
+    const { model, loader } = this;
+    const c = this.step % loader.numChunks;
+    if (c === 0) {
+      disposeState(this.carry);
+      this.carry = undefined;
+    }
+    const chunk = loader.chunk(c);
+    const B = loader.batchSize;
+    const start = this.carry ?? model.zeroState(B);
+    const params = model.namedParams();
+    const lr = this.learningRateAt(this.step);
+    let next: ModelState | undefined;
+    const stats = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        const r = model.forward(chunk.x, B, loader.seqLength, start, { training: true, rng: this.rng });
+        next = detachState(r.state).map((l) => l.map((t) => tf.keep(t)));
+        return crossEntropy(r.logits, chunk.y);
+      }, [...params.values()]);
+      const named = new Map<string, tf.Tensor>();
+      for (const [name, v] of params) named.set(name, grads[v.name]);
+      const clipped = clipGradients(named, this.args.gradClip, this.args.clipMode);
+      const both = tf.stack([value, clipped.norm]);
+      const [loss, norm] = both.dataSync();
+      if (!Number.isFinite(loss) || !Number.isFinite(norm)) return { loss, norm, ok: false };
+      this.optimizer.apply(params, clipped.grads, lr);
+      return { loss, norm, ok: true };
+    });
+    disposeState(start);
+    if (!stats.ok) {
+      disposeState(next);
+      this.carry = undefined;
+      throw new NonFiniteLossError(this.step + 1, stats.loss, stats.norm);
+    }
+    this.carry = next;
+    this.step++;
+    this.history.loss.push(stats.loss);
+    return stats.loss;
+  }
+
+  /** Validation loss (nats/byte) on the validation ids; NaN without them. */
+  evaluate(): number {
+    if (!this.valIds) return NaN;
+    return evaluateLoss(this.model, this.valIds, { batchSize: this.args.valBatchSize ?? this.args.batchSize, seqLength: this.args.seqLength });
+  }
+
+  private throughput(): { bytesPerSec: number; etaSec: number } {
+    const now = performance.now();
+    this.recent.push({ t: now, step: this.step });
+    if (this.recent.length > 20) this.recent.shift();
+    const first = this.recent[0];
+    const dt = (now - first.t) / 1000;
+    const steps = this.step - first.step;
+    const stepsPerSec = dt > 0 && steps > 0 ? steps / dt : 0;
+    return {
+      bytesPerSec: stepsPerSec * this.loader.chunkBytes,
+      etaSec: stepsPerSec > 0 ? (this.args.totalSteps - this.step) / stepsPerSec : NaN,
+    };
+  }
+
+  private validate(): number {
+    const v = this.evaluate();
+    if (Number.isNaN(v)) return v;
+    this.history.val.push({ step: this.step, loss: v });
+    if (v < this.bestValLoss - 1e-9) {
+      this.bestValLoss = v;
+      this.badEvals = 0;
+    } else this.badEvals++;
+    return v;
+  }
+
+  /** Train until totalSteps, early stopping or shouldStop(); checkpoints as configured. */
+  async run(): Promise<TrainResult> {
+    const a = this.args;
+    const t0 = performance.now();
+    let reason: StopReason = 'done';
+    let valLoss = this.history.val.at(-1)?.loss;
+    this.recent = [];
+    this.throughput();
+    while (this.step < a.totalSteps) {
+      if (a.shouldStop?.()) {
+        reason = 'interrupted';
+        break;
+      }
+      const loss = this.trainStep();
+      const last = this.step === a.totalSteps;
+      let event: TrainProgress['event'] = 'step';
+      let improved = false;
+      if ((a.evalEvery > 0 && this.step % a.evalEvery === 0) || last) {
+        const before = this.bestValLoss;
+        valLoss = this.validate();
+        improved = this.bestValLoss < before;
+        event = 'eval';
+      }
+      const tp = this.throughput();
+      a.onProgress?.({ event, step: this.step, totalSteps: a.totalSteps, epoch: this.epoch, loss, valLoss, learningRate: this.learningRateAt(this.step - 1), ...tp });
+      if (a.checkpointDir && (improved || last || (a.checkpointEvery > 0 && this.step % a.checkpointEvery === 0))) this.save(a.checkpointDir);
+      if (event === 'eval' && a.patience > 0 && this.badEvals >= a.patience) {
+        reason = 'early-stopping';
+        break;
+      }
+      // Let the event loop breathe (Ctrl-C handlers, display updates) without slowing training.
+      if (this.step % 10 === 0) await new Promise((r) => setImmediate(r));
+    }
+    if (a.checkpointDir && reason !== 'done') this.save(a.checkpointDir);
+    const seconds = (performance.now() - t0) / 1000;
+    const tp = this.throughput();
+    a.onProgress?.({ event: 'done', step: this.step, totalSteps: a.totalSteps, epoch: this.epoch, loss: this.history.loss.at(-1) ?? NaN, valLoss, learningRate: this.learningRateAt(Math.max(0, this.step - 1)), ...tp });
+    return { reason, steps: this.step, history: this.history, bestValLoss: Number.isFinite(this.bestValLoss) ? this.bestValLoss : undefined, seconds };
+  }
+
+  /** What resume needs, as JSON (tensors go to trainer.safetensors). */
+  private trainingState(): Record<string, unknown> {
+    const { onProgress, shouldStop, checkpointDir, ...args } = this.args;
+    void onProgress, shouldStop, checkpointDir;
+    return {
+      step: this.step,
+      args,
+      rng: this.rng.getState(),
+      optimizerStep: this.optimizer.t,
+      history: this.history,
+      bestValLoss: Number.isFinite(this.bestValLoss) ? this.bestValLoss : null,
+      badEvals: this.badEvals,
+      trainHash: this.trainHash,
+      hasCarry: this.carry !== undefined,
+    };
+  }
+
+  private trainerTensors(): Map<string, NamedArray> {
+    const out = new Map<string, NamedArray>();
+    for (const [k, v] of this.optimizer.getState().slots) out.set(`opt/${k}`, v);
+    this.carry?.forEach((layer, l) => layer.forEach((t, k) => out.set(`carry/${l}/${k}`, { shape: t.shape, data: t.dataSync() as Float32Array })));
+    return out;
+  }
+
+  /** Write a resumable checkpoint (atomically). */
+  save(dir: string): void {
+    saveCheckpoint(dir, { model: this.model, vocab: this.vocab, training: this.trainingState(), trainerTensors: this.trainerTensors() });
+  }
+
+  /**
+   * Continue a run from a checkpoint written by `save`. The data must be the same bytes;
+   * `overrides` may change what does not alter the math so far (steps/epochs, eval, checkpointing, callbacks).
+   */
+  static resume(dir: string, data: { train: Int32Array; val?: Int32Array }, overrides: Partial<TrainArgs> = {}): Trainer {
+    const ck = loadCheckpoint(dir);
+    const ts = ck.meta.training as
+      | { step: number; args: TrainArgs & { totalSteps: number }; rng: RngState; optimizerStep: number; history: History; bestValLoss: number | null; badEvals: number; trainHash: string; hasCarry: boolean }
+      | undefined;
+    if (!ts || !ck.trainerTensors) {
+      ck.model.dispose();
+      throw new UserError(`checkpoint ${dir} has no training state: it can be sampled but not resumed`);
+    }
+    if (dataHash(data.train) !== ts.trainHash) {
+      ck.model.dispose();
+      throw new UserError(`cannot resume from ${dir}: the training data differs from the data it was trained on`);
+    }
+    const { totalSteps, ...saved } = ts.args;
+    const args: TrainArgs = { ...saved, steps: totalSteps, ...overrides, checkpointDir: overrides.checkpointDir ?? dir };
+    if (overrides.epochs !== undefined && overrides.steps === undefined) delete args.steps;
+    const tr = new Trainer(ck.model, ck.vocab, data, args);
+    tr.step = ts.step;
+    tr.rng = Rng.fromState(ts.rng);
+    tr.history = ts.history;
+    tr.bestValLoss = ts.bestValLoss ?? Infinity;
+    tr.badEvals = ts.badEvals;
+    const slots = new Map<string, NamedArray>();
+    for (const [k, v] of ck.trainerTensors) if (k.startsWith('opt/')) slots.set(k.slice(4), v);
+    tr.optimizer.setState(ts.optimizerStep, slots);
+    if (ts.hasCarry) {
+      tr.carry = ck.model.cells.map((cell, l) =>
+        Array.from({ length: cell.stateCount }, (_, k) => {
+          const t = ck.trainerTensors!.get(`carry/${l}/${k}`);
+          if (!t) throw new UserError(`checkpoint ${dir} is missing the carried state carry/${l}/${k}`);
+          return tf.tensor2d(t.data, t.shape as [number, number]);
+        }),
+      );
+    }
+    return tr;
+  }
+
+  dispose(): void {
+    disposeState(this.carry);
+    this.carry = undefined;
+    this.optimizer.dispose();
+  }
+}
+
+/** A fresh model + trainer from a corpus' bytes in one call (what notebooks and the CLI do). */
+export interface SetupArgs extends TrainArgs {
+  modelType: CellType;
+  hiddenSize: number;
+  numLayers: number;
+  dropout?: number;
+  /** Seed of the initial weights (defaults to `seed`). */
+  initSeed?: number;
+}

@@ -1,0 +1,121 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ByteVocab, CharModel, decodeSafetensors, encodeSafetensors, loadCheckpoint, NamedArray, saveCheckpoint, UserError, writeDirAtomic } from '../lib';
+import { hashTree, tmpDir, useCpu } from './helpers';
+
+const vocab = ByteVocab.fromData('hello world');
+const config = { modelType: 'gru' as const, vocabSize: vocab.size, hiddenSize: 6, numLayers: 2, dropout: 0.1 };
+
+test('save + load round-trips weights, config and vocabulary', async () => {
+  await useCpu();
+  const m = new CharModel(config, 9);
+  const dir = path.join(tmpDir(), 'ck');
+  saveCheckpoint(dir, { model: m, vocab });
+  const ck = loadCheckpoint(dir);
+  assert.deepEqual(ck.meta.model, m.config);
+  assert.deepEqual(ck.vocab.idToByte, vocab.idToByte);
+  for (const [name, v] of m.namedParams()) assert.deepEqual(ck.model.namedParams().get(name)!.dataSync(), v.dataSync(), name);
+  assert.deepEqual(fs.readdirSync(path.dirname(dir)), ['ck'], 'no temp files left beside it');
+});
+
+test('safetensors: round trip, and F16/F64 tensors read as float32', () => {
+  const t = new Map<string, NamedArray>([['a', { shape: [2, 2], data: Float32Array.from([1, 2, 3, 4]) }], ['b', { shape: [1], data: Float32Array.from([-0.5]) }]]);
+  const buf = encodeSafetensors(t, { note: 'x' });
+  const back = decodeSafetensors(buf);
+  assert.deepEqual(back.metadata, { note: 'x' });
+  assert.deepEqual(Array.from(back.tensors.get('a')!.data), [1, 2, 3, 4]);
+  assert.deepEqual(back.tensors.get('a')!.shape, [2, 2]);
+  // Hand-built file: F16 [1.0, -2.0] (0x3c00, 0xc000) and F64 [0.25].
+  const header = JSON.stringify({ h: { dtype: 'F16', shape: [2], data_offsets: [0, 4] }, d: { dtype: 'F64', shape: [1], data_offsets: [4, 12] } });
+  const data = Buffer.alloc(12);
+  data.writeUInt16LE(0x3c00, 0);
+  data.writeUInt16LE(0xc000, 2);
+  data.writeDoubleLE(0.25, 4);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(header.length));
+  const parsed = decodeSafetensors(Buffer.concat([len, Buffer.from(header), data]));
+  assert.deepEqual(Array.from(parsed.tensors.get('h')!.data), [1, -2]);
+  assert.deepEqual(Array.from(parsed.tensors.get('d')!.data), [0.25]);
+});
+
+test('missing, corrupt, truncated and foreign checkpoints give clear errors and change nothing', async () => {
+  await useCpu();
+  const root = tmpDir();
+  const dir = path.join(root, 'ck');
+  saveCheckpoint(dir, { model: new CharModel(config, 1), vocab });
+  const expectError = (d: string, re: RegExp) => {
+    const before = fs.existsSync(d) ? hashTree(d) : undefined;
+    assert.throws(() => loadCheckpoint(d), (e: Error) => e instanceof UserError && re.test(e.message) && !e.message.includes('\n'));
+    if (before) assert.deepEqual(hashTree(d), before);
+  };
+  expectError(path.join(root, 'nope'), /checkpoint not found/);
+  const copy = (name: string) => {
+    const d = path.join(root, name);
+    fs.cpSync(dir, d, { recursive: true });
+    return d;
+  };
+  const truncated = copy('truncated');
+  const f = path.join(truncated, 'model.safetensors');
+  fs.writeFileSync(f, fs.readFileSync(f).subarray(0, 100));
+  expectError(truncated, /model.safetensors is corrupt or truncated \(sha256 mismatch\)/);
+  const badJson = copy('badjson');
+  fs.writeFileSync(path.join(badJson, 'checkpoint.json'), '{"format": ');
+  expectError(badJson, /checkpoint.json is corrupt \(not valid JSON\)/);
+  const foreign = copy('foreign');
+  fs.writeFileSync(path.join(foreign, 'checkpoint.json'), JSON.stringify({ format: 'something-else' }));
+  expectError(foreign, /is not an unreasonable checkpoint/);
+  const torchLike = path.join(root, 'torch');
+  fs.mkdirSync(torchLike);
+  fs.writeFileSync(path.join(torchLike, 'model.safetensors'), 'x');
+  fs.writeFileSync(path.join(torchLike, 'meta.json'), '{}');
+  expectError(torchLike, /checkpoint.json is missing \(it looks like a PyTorch checkpoint/);
+  const mismatched = copy('mismatched');
+  const meta = JSON.parse(fs.readFileSync(path.join(mismatched, 'checkpoint.json'), 'utf8'));
+  meta.model.hiddenSize = 7;
+  fs.writeFileSync(path.join(mismatched, 'checkpoint.json'), JSON.stringify(meta));
+  expectError(mismatched, /weight "layers.0.Wx" has shape \[\d+,18\], the model needs \[\d+,21\]/);
+  assert.throws(() => decodeSafetensors(Buffer.from([1, 2, 3])), /not a valid safetensors file: only 3 bytes/);
+});
+
+test('a failed save (disk full, unwritable) leaves the previous checkpoint intact', async () => {
+  await useCpu();
+  const root = tmpDir();
+  const dir = path.join(root, 'ck');
+  saveCheckpoint(dir, { model: new CharModel(config, 1), vocab });
+  const before = hashTree(dir);
+  // Simulate a full disk: the second file written into the temp directory fails half-way with ENOSPC.
+  const cjsFs = require('fs') as typeof fs;
+  const realWrite = cjsFs.writeFileSync;
+  let writes = 0;
+  cjsFs.writeFileSync = ((file: fs.PathOrFileDescriptor, data: string | NodeJS.ArrayBufferView, opts?: fs.WriteFileOptions) => {
+    if (String(file).includes('.tmp-') && ++writes === 2) {
+      realWrite(file, 'partial');
+      const e = new Error('ENOSPC: no space left on device, write') as NodeJS.ErrnoException;
+      e.code = 'ENOSPC';
+      throw e;
+    }
+    return realWrite(file, data, opts);
+  }) as typeof fs.writeFileSync;
+  try {
+    assert.throws(() => saveCheckpoint(dir, { model: new CharModel(config, 2), vocab }), (e: Error) => e instanceof UserError && /could not save checkpoint .*ENOSPC.*previous checkpoint, if any, is intact/.test(e.message));
+  } finally {
+    cjsFs.writeFileSync = realWrite;
+  }
+  assert.equal(writes, 2, 'the failure was injected');
+  assert.deepEqual(hashTree(dir), before);
+  assert.deepEqual(fs.readdirSync(root), ['ck'], 'no partial directory left');
+});
+
+test('an interrupted swap (crash between the two renames) is recovered on load', async () => {
+  await useCpu();
+  const root = tmpDir();
+  const dir = path.join(root, 'ck');
+  writeDirAtomic(dir, new Map([['a.txt', 'one']]));
+  saveCheckpoint(dir, { model: new CharModel(config, 1), vocab });
+  fs.renameSync(dir, `${dir}.old-12345`); // as if the process died right after the first rename
+  const ck = loadCheckpoint(dir);
+  assert.equal(ck.model.config.hiddenSize, 6);
+  assert.ok(fs.existsSync(dir));
+});

@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { CORPORA, loadCorpus, splitCorpus, UserError, sha256, TINYSHAKESPEARE_SHA256 } from '../lib';
+import { tmpDir } from './helpers';
+
+test('named offline corpora load from their npm packages', async () => {
+  const moby = await loadCorpus('moby-dick');
+  assert.ok(moby.data.length > 1_000_000, `moby-dick has ${moby.data.length} bytes`);
+  assert.match(moby.data.toString('utf8', 0, 200_000), /Call me Ishmael/);
+  const names = await loadCorpus('names');
+  const lines = names.data.toString().trim().split('\n');
+  assert.ok(lines.length > 7000, `${lines.length} names`);
+  assert.ok(lines.includes('Emma') && lines.includes('John'));
+  assert.equal(new Set(lines).size, lines.length, 'names are unique');
+});
+
+test('linux corpus reads C headers when present', async (t) => {
+  if (!fs.existsSync('/usr/include/linux')) return t.skip('no /usr/include/linux on this machine');
+  const c = await loadCorpus('linux');
+  assert.match(c.data.toString('utf8', 0, 100_000), /#(define|include|ifndef)/);
+});
+
+test('a file path and a Buffer load as corpora', async () => {
+  const dir = tmpDir();
+  const f = path.join(dir, 'x.txt');
+  fs.writeFileSync(f, 'abc');
+  assert.equal((await loadCorpus(f)).data.toString(), 'abc');
+  assert.equal((await loadCorpus(Buffer.from('xyz'))).data.toString(), 'xyz');
+});
+
+test('bad corpora give clear errors', async () => {
+  const dir = tmpDir();
+  const empty = path.join(dir, 'empty.txt');
+  fs.writeFileSync(empty, '');
+  await assert.rejects(loadCorpus(empty), (e: Error) => e instanceof UserError && /is empty/.test(e.message));
+  await assert.rejects(loadCorpus(Buffer.alloc(0)), /is empty/);
+  await assert.rejects(loadCorpus('no-such-corpus'), /unknown corpus "no-such-corpus": use a file path or one of moby-dick, names, tinyshakespeare, linux/);
+  await assert.rejects(loadCorpus('./missing/file.txt'), /corpus file not found/);
+  await assert.rejects(loadCorpus(dir), /is not a file/);
+});
+
+test('tinyshakespeare: offline without a cache, a clear error says where to put the file', async () => {
+  const dir = tmpDir();
+  const old = process.env.UNREASONABLE_DATA_DIR;
+  process.env.UNREASONABLE_DATA_DIR = dir;
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (async () => {
+    throw new Error('getaddrinfo ENOTFOUND');
+  }) as typeof fetch;
+  try {
+    await assert.rejects(loadCorpus('tinyshakespeare'), (e: Error) =>
+      e instanceof UserError && e.message.includes('could not be downloaded') && e.message.includes(path.join(dir, 'tinyshakespeare.txt')) && e.message.includes('raw.githubusercontent.com'));
+    // A download with the wrong content is refused and not saved.
+    globalThis.fetch = (async () => new Response('not shakespeare')) as typeof fetch;
+    await assert.rejects(loadCorpus('tinyshakespeare'), /wrong sha256/);
+    assert.equal(fs.existsSync(path.join(dir, 'tinyshakespeare.txt')), false);
+    // A wrong file in the cache is detected.
+    fs.writeFileSync(path.join(dir, 'tinyshakespeare.txt'), 'tampered');
+    await assert.rejects(loadCorpus('tinyshakespeare'), /sha256 mismatch/);
+  } finally {
+    globalThis.fetch = realFetch;
+    if (old === undefined) delete process.env.UNREASONABLE_DATA_DIR;
+    else process.env.UNREASONABLE_DATA_DIR = old;
+  }
+});
+
+test('tinyshakespeare from the cache is verified by sha256', async (t) => {
+  const info = CORPORA.find((c) => c.name === 'tinyshakespeare')!;
+  if (!info.available()) return t.skip('tinyshakespeare is not in the cache (CI copies it there)');
+  const c = await loadCorpus('tinyshakespeare');
+  assert.equal(c.data.length, 1115394);
+  assert.equal(sha256(c.data), TINYSHAKESPEARE_SHA256);
+});
+
+test('split by fractions, contiguous (char-rnn 0.95/0.05/0 default)', () => {
+  const data = Uint8Array.from({ length: 1000 }, (_, i) => i % 256);
+  const s = splitCorpus(data);
+  assert.equal(s.train.length, 950);
+  assert.equal(s.val.length, 50);
+  assert.equal(s.test.length, 0);
+  assert.equal(s.val[0], data[950]);
+  const s2 = splitCorpus(data, { train: 0.8, val: 0.1, test: 0.1 });
+  assert.deepEqual([s2.train.length, s2.val.length, s2.test.length], [800, 100, 100]);
+  assert.throws(() => splitCorpus(data, { train: 0.9, val: 0.2 }), /add up to more than 1/);
+  assert.throws(() => splitCorpus(data, { train: 0.9, val: -0.1 }), /between 0 and 1/);
+});
