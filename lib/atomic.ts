@@ -51,8 +51,11 @@ export function recoverDir(dir: string): boolean {
   return true;
 }
 
-/** Replace directory `dir` by one holding exactly `files` (name → bytes), atomically. */
-export function writeDirAtomic(dir: string, files: Map<string, Uint8Array | string>): void {
+/**
+ * Replace directory `dir` by one holding exactly `files` (name → bytes), atomically.
+ * `what` names the directory in the error message ("checkpoint", "export", …).
+ */
+export function writeDirAtomic(dir: string, files: Map<string, Uint8Array | string>, what = 'checkpoint'): void {
   dir = path.resolve(dir);
   recoverDir(dir);
   const tmp = `${dir}.tmp-${process.pid}`;
@@ -75,6 +78,6 @@ export function writeDirAtomic(dir: string, files: Map<string, Uint8Array | stri
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     if (swapped && !fs.existsSync(dir) && fs.existsSync(old)) fs.renameSync(old, dir);
-    throw new UserError(`could not save checkpoint to ${dir}: ${(e as Error).message.split('\n')[0]} (the previous checkpoint, if any, is intact)`);
+    throw new UserError(`could not save ${what} to ${dir}: ${(e as Error).message.split('\n')[0]} (the previous ${what}, if any, is intact)`);
   }
 }

@@ -39,6 +39,8 @@ export interface CellArgs {
   hiddenSize: number;
   /** Weights start uniform in [-initScale, initScale] (char-rnn: 0.08). */
   initScale?: number;
+  /** LSTM only: initial forget-gate bias (default 1, so that early on the cell remembers). */
+  forgetBias?: number;
 }
 
 /** Gate blocks per cell type (columns of Wx are gateCount × hidden). */
@@ -70,7 +72,7 @@ export class Cell {
     this.Wx = tf.variable(tf.tensor2d(uniform(inputSize * G), [inputSize, G]));
     this.Wh = tf.variable(tf.tensor2d(uniform(hiddenSize * G), [hiddenSize, G]));
     const b = uniform(G);
-    if (type === 'lstm') b.fill(1, hiddenSize, 2 * hiddenSize); // forget gate bias = 1
+    if (type === 'lstm') b.fill(args.forgetBias ?? 1, hiddenSize, 2 * hiddenSize); // forget gate bias
     this.b = tf.variable(tf.tensor1d(b));
     if (type === 'gru') this.bh = tf.variable(tf.tensor1d(uniform(G)));
   }

@@ -30,6 +30,11 @@ export const TINYSHAKESPEARE_URL =
   'https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt';
 export const TINYSHAKESPEARE_SHA256 = '86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed';
 
+/** Where tinyshakespeare is downloaded from: $UNREASONABLE_TINYSHAKESPEARE_URL (a mirror), else TINYSHAKESPEARE_URL. */
+export function tinyShakespeareUrl(): string {
+  return process.env.UNREASONABLE_TINYSHAKESPEARE_URL || TINYSHAKESPEARE_URL;
+}
+
 /** The download cache: $UNREASONABLE_DATA_DIR, else data/cache/ in this repository. */
 export function cacheDir(): string {
   // realpath: notebooks load lib/ through the notebooks/lib symlink.
@@ -103,15 +108,19 @@ export async function fetchTinyShakespeare(): Promise<Corpus> {
   const file = tinyShakespeareFile();
   const have = verifiedCopy(file);
   if (have) return { name: 'tinyshakespeare', data: have, source: file };
+  const url = tinyShakespeareUrl();
   let data: Buffer;
   try {
-    const res = await fetch(TINYSHAKESPEARE_URL, { signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     data = Buffer.from(await res.arrayBuffer());
   } catch (e) {
+    // fetch() says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, …) is in its cause.
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message;
     throw new UserError(
-      `tinyshakespeare is not cached and could not be downloaded (${(e as Error).message}): ` +
-        `save ${TINYSHAKESPEARE_URL} as ${file}`,
+      `tinyshakespeare is not cached and could not be downloaded (${(e as Error).message}${why ? `: ${why}` : ''}): ` +
+        `save ${url} as ${file}`,
     );
   }
   if (sha256(data) !== TINYSHAKESPEARE_SHA256) {

@@ -9,6 +9,7 @@ import { UserError } from './errors';
 import { matMul } from './ops';
 import { Rng } from './rng';
 import { NamedArray } from './safetensors';
+import { hasSequenceKernel, runSequence } from './sequence';
 import { unroll } from './unroll';
 
 export interface ModelConfig {
@@ -24,6 +25,8 @@ export interface ModelConfig {
   dropout: number;
   /** Initial weights are uniform in [-initScale, initScale] (char-rnn: 0.08). */
   initScale?: number;
+  /** LSTM forget-gate bias at init (default 1). */
+  forgetBias?: number;
 }
 
 /** State of the whole stack: one CellState per layer. */
@@ -38,6 +41,8 @@ export interface ForwardOptions {
   keepStates?: boolean;
   /** Keep gate activations of every step. */
   recordGates?: boolean;
+  /** Use the step-by-step cells even where a sequence kernel exists (see sequence.ts). */
+  stepwise?: boolean;
 }
 
 export interface ForwardResult {
@@ -80,6 +85,11 @@ export class CharModel {
   /** Decoder weights [hidden, vocab] and bias [vocab]. */
   readonly Wy: tf.Variable;
   readonly by: tf.Variable;
+  /**
+   * Train and evaluate with the sequence-level kernels (sequence.ts) where one exists for the
+   * cell type: same math, far fewer ops. Set false to run the readable step-by-step cells.
+   */
+  sequenceKernel = true;
 
   /** A freshly initialised model; `seed` makes the initial weights repeatable on any backend. */
   constructor(config: ModelConfig, seed: number | Rng = 0) {
@@ -89,7 +99,7 @@ export class CharModel {
     const { modelType, vocabSize, hiddenSize, numLayers, initScale } = this.config;
     this.cells = Array.from(
       { length: numLayers },
-      (_, l) => new Cell({ type: modelType, inputSize: l === 0 ? vocabSize : hiddenSize, hiddenSize, initScale }, rng),
+      (_, l) => new Cell({ type: modelType, inputSize: l === 0 ? vocabSize : hiddenSize, hiddenSize, initScale, forgetBias: this.config.forgetBias }, rng),
     );
     const s = initScale!;
     this.Wy = tf.variable(tf.tensor2d(Float32Array.from({ length: hiddenSize * vocabSize }, () => rng.uniform(-s, s)), [hiddenSize, vocabSize]));
@@ -146,12 +156,14 @@ export class CharModel {
     const gates: Gates[][] = [];
     for (let l = 0; l < this.cells.length; l++) {
       const cell = this.cells[l];
-      const xp = cell.projectInput(input); // [T·B, G·H]
-      const r = unroll(cell, xp, seqLength, state[l], opts);
+      const fast = this.sequenceKernel && !opts.stepwise && !opts.keepStates && !opts.recordGates && hasSequenceKernel(cell.type);
+      const r = fast
+        ? runSequence(cell.type, input, state[l], cell.Wx as tf.Tensor2D, cell.Wh as tf.Tensor2D, cell.b as tf.Tensor1D)
+        : unroll(cell, cell.projectInput(input), seqLength, state[l], opts); // projectInput: [T·B, G·H]
       finalState.push(r.state);
-      if (r.states) states.push(r.states);
-      if (r.gates) gates.push(r.gates);
-      input = r.outputs.length === 1 ? r.outputs[0] : tf.concat(r.outputs, 0); // [T·B, H]
+      if ('states' in r && r.states) states.push(r.states);
+      if ('gates' in r && r.gates) gates.push(r.gates);
+      input = !Array.isArray(r.outputs) ? r.outputs : r.outputs.length === 1 ? r.outputs[0] : tf.concat(r.outputs, 0); // [T·B, H]
       if (dropout > 0) input = applyDropout(input, dropout, opts.rng!);
     }
     const logits = tf.add(matMul(input, this.Wy as tf.Tensor2D), this.by).reshape([seqLength, batchSize, V]) as tf.Tensor3D;

@@ -662,3 +662,96 @@ export async function showStatic(fig: Figure, opts: StaticOptions = {}): Promise
   else console.log(`${textSummary(fig)} (PNG ${png.length} bytes)`);
   return png;
 }
+
+// ---------------------------------------------------------------------------------------
+// Raw HTML / SVG pictures (the hidden-state toolkit's text pictures and diagrams)
+
+/**
+ * Display an HTML fragment in the notebook (outside a kernel: print `summary`). Inline styles
+ * only: the classic notebook keeps a fragment's `style` attributes but not always its `<style>`.
+ */
+export function showHtml(html: string, summary = '[html]'): void {
+  if (!isNotebook()) {
+    console.log(summary);
+    return;
+  }
+  tslab().display.html(html);
+}
+
+/** Display an SVG image (e.g. a Graphviz rendering) in the notebook; outside one print `summary`. */
+export function showSvg(svg: string, summary = '[svg]'): void {
+  if (!isNotebook()) {
+    console.log(summary);
+    return;
+  }
+  // Drop the XML prolog/doctype: some front ends choke on them inside an output.
+  tslab().display.svg(svg.slice(Math.max(0, svg.indexOf('<svg'))));
+}
+
+export interface PageOptions {
+  title?: string;
+  /** Embed plotly.js (needed for figureHtml fragments; ~4.8 MB). Default false. */
+  plotly?: boolean;
+}
+
+/** A standalone, offline HTML page around a body fragment. */
+export function htmlPage(body: string, opts: PageOptions = {}): string {
+  return (
+    `<!doctype html>\n<html><head><meta charset="utf-8"><title>${escapeHtml(opts.title ?? 'unreasonable')}</title></head>\n` +
+    `<body style="margin:16px;background:#fff">\n${opts.plotly ? plotlyScriptTag() + '\n' : ''}${body}\n</body></html>\n`
+  );
+}
+
+/** A standalone interactive page of a plotly figure (plotly.js embedded, works offline). */
+export function figurePage(fig: Figure, opts: ShowOptions & { title?: string } = {}): string {
+  return htmlPage(figureHtml(fig, opts), { title: opts.title ?? (titleText(fig.layout.title) || 'plot'), plotly: true });
+}
+
+/** Write `html` to `file` (directories are created); returns the path. */
+export function saveHtml(html: string, file: string): string {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  fs.writeFileSync(file, html);
+  return file;
+}
+
+export interface ScreenshotOptions {
+  /** Viewport width in CSS pixels (default 1000). */
+  width?: number;
+  /** Viewport height (default 700); the whole page is captured unless fullPage is false. */
+  height?: number;
+  fullPage?: boolean;
+  /** Device pixel ratio (default 1). */
+  scale?: number;
+  /** Browser binary (default $CHROMIUM_PATH or /usr/bin/chromium). */
+  executablePath?: string;
+}
+
+interface PwShotPage {
+  setContent(html: string, opts?: { waitUntil?: string }): Promise<void>;
+  screenshot(opts: { fullPage?: boolean; type?: string }): Promise<Buffer>;
+}
+interface PwShotBrowser {
+  newPage(opts: { viewport: { width: number; height: number }; deviceScaleFactor: number }): Promise<PwShotPage>;
+  close(): Promise<void>;
+}
+
+/**
+ * Render a full HTML page (see `htmlPage`) or an SVG document in headless Chromium and return a
+ * PNG screenshot: a static picture of any HTML output, for files and for checking by eye.
+ */
+export async function screenshotHtml(html: string, opts: ScreenshotOptions = {}): Promise<Buffer> {
+  const executablePath = opts.executablePath ?? chromiumPath();
+  if (!fs.existsSync(executablePath)) {
+    throw new Error(`screenshots need Chromium at ${executablePath} (Debian: apt-get install chromium; or set CHROMIUM_PATH)`);
+  }
+  const page = /^\s*(<\?xml|<!DOCTYPE svg|<svg)/i.test(html) ? htmlPage(html.slice(Math.max(0, html.indexOf('<svg')))) : html;
+  const { chromium } = require('playwright-core') as { chromium: { launch(o: { executablePath: string; args: string[]; headless?: boolean }): Promise<PwShotBrowser> } };
+  const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS], headless: true });
+  try {
+    const p = await browser.newPage({ viewport: { width: opts.width ?? 1000, height: opts.height ?? 700 }, deviceScaleFactor: opts.scale ?? 1 });
+    await p.setContent(page, { waitUntil: 'load' });
+    return await p.screenshot({ fullPage: opts.fullPage ?? true, type: 'png' });
+  } finally {
+    await browser.close();
+  }
+}

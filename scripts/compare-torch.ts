@@ -3,7 +3,7 @@
  * Adam 2e-3, 1000 steps on tinyshakespeare reaches a validation loss no worse than PyTorch's
  * nn.LSTM + 0.03 nats"). Trains ours, and PyTorch when /usr/bin/python3 has torch, on the same
  * 0.95/0.05 split; both evaluate the whole validation text as one stream from a zero state.
- * Usage: npx tsx scripts/compare-torch.ts [--steps 1000] [--torch-script PATH]
+ * Usage: npm run compare-torch [-- --steps 1000 --init torch|char-rnn --seed 0 --torch-script PATH]
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -24,7 +24,13 @@ async function main() {
   const split = splitCorpus(corpus.data);
   const vocab = ByteVocab.fromData(corpus.data);
   const cfg = { batchSize: 32, seqLength: 64, steps, optimizer: 'adam' as const, learningRate: 2e-3, gradClip: 5, clipMode: 'norm' as const, lrDecayAfter: 1e9 };
-  const model = new CharModel({ modelType: 'lstm', vocabSize: vocab.size, hiddenSize: 128, numLayers: 2, dropout: 0 }, 0);
+  // --init torch: nn.LSTM's own initialisation (uniform ±1/√hidden, no forget-gate offset), i.e. the same
+  // settings as the PyTorch run; --init char-rnn: our defaults (uniform ±0.08, forget-gate bias 1).
+  const init = arg('init', 'torch');
+  if (init !== 'torch' && init !== 'char-rnn') throw new Error(`--init must be torch or char-rnn, got ${init}`);
+  const initScale = Number(arg('init-scale', init === 'torch' ? String(1 / Math.sqrt(128)) : '0.08'));
+  const forgetBias = Number(arg('forget-bias', init === 'torch' ? '0' : '1'));
+  const model = new CharModel({ modelType: 'lstm', vocabSize: vocab.size, hiddenSize: 128, numLayers: 2, dropout: 0, initScale, forgetBias }, Number(arg('seed', '0')));
   const t0 = Date.now();
   const tr = new Trainer(model, vocab, { train: vocab.encode(split.train) }, {
     ...cfg,
@@ -35,7 +41,7 @@ async function main() {
   const r = await tr.run();
   const trainSec = (Date.now() - t0) / 1000;
   const val = evaluateLoss(model, vocab.encode(split.val), { batchSize: 1, seqLength: 64 });
-  const ours = { impl: 'unreasonable', backend: info.name, steps, val_loss: val, val_bpc: toBits(val), train_loss_last50: r.history.loss.slice(-50).reduce((a, b) => a + b, 0) / 50, seconds: trainSec };
+  const ours = { impl: 'unreasonable', backend: info.name, steps, init, initScale, forgetBias, val_loss: val, val_bpc: toBits(val), train_loss_last50: r.history.loss.slice(-50).reduce((a, b) => a + b, 0) / 50, seconds: trainSec };
   console.log(JSON.stringify(ours));
   const script = arg('torch-script', path.resolve(__dirname, 'torch_charlstm.py'));
   let torch: { val_loss: number } | undefined;

@@ -4,10 +4,13 @@ truncated BPTT, the same schedule as lib/train.ts (Adam, global-norm clipping, s
 detached, reset every epoch). Run with /usr/bin/python3 and OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2
 GOMP_SPINCOUNT=0 (Debian's torch is several times slower without them).
 Usage: torch_charlstm.py TRAIN VAL [--hidden 128 --layers 2 --batch 32 --seq 64 --steps 1000 --lr 2e-3]
-Prints one JSON line: val_loss (nats/byte, whole VAL as one stream), train_chars_per_s, seconds."""
+Prints one JSON line: val_loss (nats/byte, whole VAL as one stream), train_chars_per_s, seconds.
+With --bench: step times only (median), peak RSS, and optionally sampling speed."""
 import argparse
 import json
 import math
+import resource
+import statistics
 import time
 
 import torch
@@ -21,6 +24,8 @@ for name, default in dict(hidden=128, layers=2, batch=32, seq=64, steps=1000, th
     p.add_argument('--' + name, type=int, default=default)
 p.add_argument('--lr', type=float, default=2e-3)
 p.add_argument('--clip', type=float, default=5.0)
+p.add_argument('--bench', action='store_true', help='time training steps only (median after 2 warm-up steps), no validation')
+p.add_argument('--sample-bytes', type=int, default=0, help='with --bench: also time sampling this many bytes one at a time')
 args = p.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(args.seed)
@@ -57,8 +62,10 @@ model = CharLSTM()
 opt = torch.optim.Adam(model.parameters(), lr=args.lr)
 state = None
 losses = []
+step_times = []
 t0 = time.time()
 for step in range(args.steps):
+    ts = time.perf_counter()
     c = step % chunks
     if c == 0:
         state = None
@@ -72,7 +79,27 @@ for step in range(args.steps):
     nn.utils.clip_grad_norm_(model.parameters(), args.clip)
     opt.step()
     losses.append(loss.item())
+    step_times.append(time.perf_counter() - ts)
 seconds = time.time() - t0
+
+if args.bench:
+    median = statistics.median(step_times[2:] or step_times)
+    result = dict(impl='torch', torch=torch.__version__, threads=args.threads, steps=args.steps,
+                  bytes_per_s=args.batch * args.seq / median, median_step_s=median)
+    if args.sample_bytes:
+        model.eval()
+        with torch.no_grad():
+            x = torch.tensor([[0]])
+            st = None
+            t1 = time.perf_counter()
+            for _ in range(args.sample_bytes):
+                logits, st = model(x, st)
+                probs = torch.softmax(logits[0, -1], -1)
+                x = torch.multinomial(probs, 1).view(1, 1)
+            result['sample_bytes_per_s'] = args.sample_bytes / (time.perf_counter() - t1)
+    result['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+    raise SystemExit(0)
 
 model.eval()
 with torch.no_grad():

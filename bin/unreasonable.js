@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// The `unreasonable` command: registers tsx so that Node runs lib/cli.ts as is.
+'use strict';
+require('tsx/cjs');
+const { main } = require('../lib/cli.ts');
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

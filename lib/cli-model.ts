@@ -1,0 +1,110 @@
+/**
+ * The CLI commands that use a trained model: `sample`, `eval`, `export`. Each reads either kind
+ * of checkpoint directory (ours, or the PyTorch reproduction's model.safetensors + meta.json).
+ */
+import * as path from 'path';
+import { describeBackend, initBackend } from './backend';
+import { GlobalOptions } from './cli-train';
+import { Log, readInputFile } from './cli-util';
+import { UserError } from './errors';
+import { evaluateLoss } from './evaluate';
+import { exportLayersModel } from './export';
+import { toBits } from './loss';
+import { sample } from './sample';
+import { loadAnyCheckpoint } from './torch';
+
+async function load(dir: string, global: GlobalOptions) {
+  const log = new Log(Boolean(global.quiet));
+  log.info(describeBackend(await initBackend(global.backend)));
+  const ck = loadAnyCheckpoint(dir);
+  const { modelType, numLayers, hiddenSize } = ck.model.config;
+  log.info(`${ck.kind === 'pytorch' ? 'PyTorch checkpoint' : 'checkpoint'} ${dir}: ${modelType} ${numLayers}×${hiddenSize}, vocabulary ${ck.vocab.size} bytes`);
+  return { ...ck, log };
+}
+
+export interface SampleOptions {
+  checkpoint: string;
+  length: number;
+  temperature: number;
+  prime?: string;
+  seed: number;
+  skipUnknown?: boolean;
+}
+
+/** Generate bytes to stdout, streamed as they are produced. */
+export async function runSample(opts: SampleOptions, global: GlobalOptions): Promise<number> {
+  const { model, vocab } = await load(opts.checkpoint, global);
+  const chunks: Buffer[] = [];
+  let pending = 0;
+  const flush = () => {
+    if (chunks.length) process.stdout.write(Buffer.concat(chunks));
+    chunks.length = 0;
+    pending = 0;
+  };
+  try {
+    sample(model, vocab, {
+      length: opts.length,
+      temperature: opts.temperature,
+      prime: opts.prime,
+      seed: opts.seed,
+      skipUnknown: opts.skipUnknown,
+      onByte: (b) => {
+        // Stream, but in small batches: a write per byte is slow on pipes.
+        chunks.push(Buffer.from(b));
+        if (++pending >= 16 || b[0] === 10 || process.stdout.isTTY) flush();
+      },
+    });
+    flush();
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}
+
+export interface EvalOptions {
+  checkpoint: string;
+  text: string;
+  json?: boolean;
+  batch: number;
+  seq: number;
+  skipUnknown?: boolean;
+}
+
+/** Loss of the model on a text file: nats/byte and bits/byte. */
+export async function runEval(opts: EvalOptions, global: GlobalOptions): Promise<number> {
+  const bytes = readInputFile(opts.text, 'text file');
+  const { model, vocab, log } = await load(opts.checkpoint, global);
+  try {
+    const ids = vocab.encode(bytes, { skipUnknown: opts.skipUnknown });
+    if (ids.length < 2) throw new UserError(`${opts.text} has ${ids.length} usable byte(s): need at least 2 to measure a loss`);
+    if (ids.length < bytes.length) log.info(`skipped ${bytes.length - ids.length} byte(s) outside the vocabulary`);
+    const loss = evaluateLoss(model, ids, { batchSize: opts.batch, seqLength: opts.seq });
+    if (opts.json) {
+      const fields: Record<string, number | null> = { loss: Number.isFinite(loss) ? loss : null, bpc: Number.isFinite(loss) ? toBits(loss) : null, bytes: ids.length };
+      process.stdout.write(`{${Object.entries(fields).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(', ')}}\n`);
+    } else {
+      process.stdout.write(`${path.basename(opts.text)}: ${loss.toFixed(4)} nats/byte = ${toBits(loss).toFixed(4)} bits/byte over ${ids.length} bytes\n`);
+    }
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}
+
+export interface ExportOptions {
+  checkpoint: string;
+  out: string;
+}
+
+/** Write the model as a TF.js LayersModel (model.json + weights.bin + vocab.json). */
+export async function runExport(opts: ExportOptions, global: GlobalOptions): Promise<number> {
+  if (path.resolve(opts.out) === path.resolve(opts.checkpoint)) throw new UserError('--out must be a different directory from --checkpoint');
+  const { model, vocab, log } = await load(opts.checkpoint, global);
+  try {
+    const r = await exportLayersModel(model, vocab, opts.out);
+    log.info(`exported ${r.files.join(', ')} (${r.bytes} bytes) to ${r.dir}: load with tf.loadLayersModel; input one-hot [batch, time, ${vocab.size}]`);
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}

@@ -1,0 +1,188 @@
+/**
+ * `unreasonable train`: train a model on a corpus into a checkpoint directory, or resume one.
+ *
+ * Ctrl-C (SIGINT) or SIGTERM stops after the current step, writes a checkpoint and exits 130
+ * (143 for SIGTERM) with the command that resumes; a second Ctrl-C exits at once (130) — the
+ * checkpoint on disk is always a complete one, since saves are atomic and synchronous.
+ */
+import * as path from 'path';
+import { initBackend, describeBackend } from './backend';
+import { CellType } from './cells';
+import { readCheckpointMeta } from './checkpoint';
+import { Log, preflightCheckpointDir, shellQuote } from './cli-util';
+import { loadCorpus, splitCorpus } from './corpus';
+import { UsageError, UserError } from './errors';
+import { toBits } from './loss';
+import { CharModel } from './model';
+import { ClipMode, OptimizerName } from './optim';
+import { createProgress } from './progress';
+import { Trainer, TrainArgs } from './train';
+import { ByteVocab } from './vocab';
+
+export interface TrainOptions {
+  corpus: string;
+  model: CellType;
+  layers: number;
+  hidden: number;
+  batch: number;
+  seq: number;
+  steps?: number;
+  epochs?: number;
+  optimizer: OptimizerName;
+  lr: number;
+  dropout: number;
+  clip: number;
+  clipMode: ClipMode;
+  valFrac: number;
+  seed: number;
+  checkpoint: string;
+  checkpointEvery: number;
+  evalEvery: number;
+  patience: number;
+  logEvery: number;
+  resume?: boolean;
+  force?: boolean;
+  fullVocab?: boolean;
+}
+
+export interface GlobalOptions {
+  quiet?: boolean;
+  backend?: string;
+}
+
+export const DEFAULT_STEPS = 1000;
+
+/** Flags that fix the model or the batch layout: a resumed run must keep them. */
+function conflictsWithCheckpoint(opts: TrainOptions, given: (k: keyof TrainOptions) => boolean, dir: string): { vocab: ByteVocab } {
+  const meta = readCheckpointMeta(dir);
+  const saved = (meta.training?.args ?? {}) as Partial<TrainArgs>;
+  const checks: [keyof TrainOptions, string, unknown][] = [
+    ['model', 'model', meta.model.modelType],
+    ['layers', 'layers', meta.model.numLayers],
+    ['hidden', 'hidden', meta.model.hiddenSize],
+    ['dropout', 'dropout', meta.model.dropout],
+    ['batch', 'batch', saved.batchSize],
+    ['seq', 'seq', saved.seqLength],
+    ['optimizer', 'optimizer', saved.optimizer],
+    ['seed', 'seed', saved.seed],
+  ];
+  const bad = checks.filter(([k, , v]) => given(k) && v !== undefined && opts[k] !== v).map(([k, flag, v]) => `--${flag} ${opts[k]} (checkpoint: ${v})`);
+  const vocab = ByteVocab.fromJSON(meta.vocab);
+  if (given('fullVocab') && opts.fullVocab && vocab.size !== 256) bad.push(`--full-vocab (checkpoint: ${vocab.size} bytes)`);
+  if (bad.length) {
+    throw new UsageError(`cannot resume ${dir} with ${bad.join(', ')}: a resumed run keeps the model and batch layout; drop these flags, or train into a new --checkpoint directory`);
+  }
+  return { vocab };
+}
+
+export async function runTrain(opts: TrainOptions, given: (k: keyof TrainOptions) => boolean, global: GlobalOptions): Promise<number> {
+  const log = new Log(Boolean(global.quiet));
+  const dir = path.resolve(opts.checkpoint);
+  if (opts.steps !== undefined && opts.epochs !== undefined) throw new UsageError('give --steps or --epochs, not both');
+  if (opts.resume && opts.force) throw new UsageError('--resume and --force exclude each other');
+  const hasCheckpoint = preflightCheckpointDir(dir);
+  if (opts.resume && !hasCheckpoint) throw new UserError(`nothing to resume: ${dir} holds no checkpoint`);
+  if (!opts.resume && hasCheckpoint && !opts.force) {
+    throw new UsageError(`${dir} already holds a checkpoint: add --resume to continue it, or --force to start afresh (it is replaced at the first save)`);
+  }
+  const resumeInfo = opts.resume ? conflictsWithCheckpoint(opts, given, dir) : undefined;
+
+  const corpus = await loadCorpus(opts.corpus);
+  const info = await initBackend(global.backend);
+  log.info(describeBackend(info));
+  const split = splitCorpus(corpus.data, { train: 1 - opts.valFrac, val: opts.valFrac });
+  const vocab = resumeInfo?.vocab ?? (opts.fullVocab ? ByteVocab.full() : ByteVocab.fromData(corpus.data));
+  let data: { train: Int32Array; val: Int32Array };
+  try {
+    data = { train: vocab.encode(split.train), val: vocab.encode(split.val) };
+  } catch (e) {
+    if (!resumeInfo) throw e;
+    throw new UserError(`cannot resume ${dir}: the corpus has bytes its vocabulary lacks, so it is not the corpus it was trained on (${(e as Error).message})`);
+  }
+
+  let signal: NodeJS.Signals | undefined;
+  const progress = createProgress({ quiet: Boolean(global.quiet), every: opts.logEvery });
+  const common: Partial<TrainArgs> = { onProgress: (p) => progress.update(p), shouldStop: () => signal !== undefined };
+  let trainer: Trainer;
+  if (resumeInfo) {
+    const overrides: Partial<TrainArgs> = { ...common, checkpointDir: dir };
+    if (given('steps')) overrides.steps = opts.steps;
+    if (given('epochs')) overrides.epochs = opts.epochs;
+    if (given('lr')) overrides.learningRate = opts.lr;
+    if (given('clip')) overrides.gradClip = opts.clip;
+    if (given('clipMode')) overrides.clipMode = opts.clipMode;
+    if (given('evalEvery')) overrides.evalEvery = opts.evalEvery;
+    if (given('patience')) overrides.patience = opts.patience;
+    if (given('checkpointEvery')) overrides.checkpointEvery = opts.checkpointEvery;
+    try {
+      trainer = Trainer.resume(dir, data, overrides);
+    } catch (e) {
+      if (e instanceof UserError && /training data differs/.test(e.message)) {
+        throw new UserError(`${e.message} (use the same --corpus and --val-frac as the run that wrote it)`);
+      }
+      throw e;
+    }
+    log.info(`resuming from step ${trainer.step} of ${trainer.args.totalSteps} (${dir})`);
+  } else {
+    const model = new CharModel({ modelType: opts.model, vocabSize: vocab.size, hiddenSize: opts.hidden, numLayers: opts.layers, dropout: opts.dropout }, opts.seed);
+    try {
+      trainer = new Trainer(model, vocab, data, {
+        ...common,
+        batchSize: opts.batch,
+        seqLength: opts.seq,
+        steps: opts.steps ?? (opts.epochs === undefined ? DEFAULT_STEPS : undefined),
+        epochs: opts.epochs,
+        optimizer: opts.optimizer,
+        learningRate: opts.lr,
+        gradClip: opts.clip,
+        clipMode: opts.clipMode,
+        evalEvery: opts.evalEvery,
+        patience: opts.patience,
+        seed: opts.seed,
+        checkpointDir: dir,
+        checkpointEvery: opts.checkpointEvery,
+      });
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    log.info(`${opts.model} ${opts.layers}×${opts.hidden}, ${model.numParams()} parameters, vocabulary ${vocab.size} bytes; corpus ${corpus.name} (${corpus.data.length} bytes, ${data.train.length} for training); ${trainer.args.totalSteps} steps of ${opts.batch}×${opts.seq}`);
+  }
+
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (signal === undefined) {
+      signal = sig;
+      progress.note(`${sig}: stopping after the current step and saving a checkpoint (Ctrl-C again quits at once; the last checkpoint stays intact)`);
+      return;
+    }
+    progress.stop();
+    process.stderr.write(`error: interrupted again: exiting without saving; ${dir} holds the last checkpoint written\n`);
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    if (trainer.step >= trainer.args.totalSteps) {
+      log.info(`nothing to do: the checkpoint is at step ${trainer.step} of ${trainer.args.totalSteps}; pass --steps N (or --epochs N) to train longer`);
+      return 0;
+    }
+    const r = await trainer.run();
+    progress.stop();
+    if (r.reason === 'interrupted') {
+      const extra = opts.valFrac !== 0.05 ? ` --val-frac ${opts.valFrac}` : '';
+      process.stderr.write(`interrupted at step ${r.steps}/${trainer.args.totalSteps}: checkpoint saved to ${dir}; resume with: unreasonable train --corpus ${shellQuote(opts.corpus)} --checkpoint ${shellQuote(dir)}${extra} --resume\n`);
+      return signal === 'SIGTERM' ? 143 : 130;
+    }
+    const last = r.history.loss.at(-1);
+    const best = r.bestValLoss !== undefined ? `, best validation loss ${r.bestValLoss.toFixed(4)} nats/byte (${toBits(r.bestValLoss).toFixed(3)} bpc)` : '';
+    const why = r.reason === 'early-stopping' ? ' (early stopping: validation loss stopped improving)' : '';
+    log.info(`done${why}: step ${r.steps}/${trainer.args.totalSteps} in ${r.seconds.toFixed(1)} s, training loss ${last?.toFixed(4) ?? '-'}${best}; checkpoint ${dir}`);
+    return 0;
+  } finally {
+    progress.stop();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    trainer.model.dispose();
+    trainer.dispose();
+  }
+}

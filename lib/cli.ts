@@ -1,0 +1,206 @@
+/**
+ * The `unreasonable` command line (bin/unreasonable.js runs main()).
+ *
+ *   unreasonable train   --corpus NAME|PATH --checkpoint DIR [--resume] [model, batch, optimizer flags]
+ *   unreasonable sample  --checkpoint DIR [--length 500 --temperature 1 --prime TEXT --seed 0]
+ *   unreasonable eval    --checkpoint DIR --text FILE [--json]
+ *   unreasonable export  --checkpoint DIR --out DIR2
+ *   unreasonable corpora [fetch NAME]
+ *
+ * Exit codes: 0 ok, 1 failure (one line "error: …" on stderr), 2 usage error (bad flag or value),
+ * 130 (143) training stopped by Ctrl-C (SIGTERM) after saving a checkpoint.
+ * The command modules are loaded only when their command runs, so --help and usage errors are fast.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { Command, CommanderError, Option } from 'commander';
+import { intIn, numberIn, nonNegativeInt, oneLine, positiveInt } from './cli-util';
+import { UserError } from './errors';
+import type { GlobalOptions, TrainOptions } from './cli-train';
+import type { EvalOptions, ExportOptions, SampleOptions } from './cli-model';
+
+const EXIT_CODES = `
+Exit codes:
+  0    success
+  1    failure (one line "error: …" on stderr)
+  2    usage error: unknown flag, bad value, conflicting flags
+  130  training interrupted by Ctrl-C (143: SIGTERM); a checkpoint was saved, resume with --resume
+`;
+
+function version(): string {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The commander program; `exit` receives each command's exit code. */
+export function buildProgram(exit: (code: number) => void): Command {
+  const program = new Command('unreasonable');
+  program
+    .description("Karpathy's char-rnn in TypeScript: train byte-level RNN/LSTM/GRU models, sample, evaluate, export.")
+    .version(version(), '-V, --version')
+    .option('-q, --quiet', 'print nothing on stderr but errors (no backend line, no progress)')
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend (default: fastest available; env UNREASONABLE_BACKEND)').choices(['tensorflow', 'wasm', 'cpu']))
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => process.stdout.write(s),
+      writeErr: (s) => process.stderr.write(s),
+      outputError: (s, write) => write(oneLine(s) + '\n'),
+    })
+    .addHelpText('after', EXIT_CODES);
+  const globals = (cmd: Command) => cmd.optsWithGlobals() as GlobalOptions;
+
+  const train = program
+    .command('train')
+    .description('train a model on a corpus, writing a resumable checkpoint directory (or continue one with --resume)')
+    .requiredOption('--corpus <name|path>', 'a file, or moby-dick | names | tinyshakespeare | linux (see `corpora`)')
+    .requiredOption('--checkpoint <dir>', 'checkpoint directory (written atomically)')
+    .option('--resume', 'continue the run saved in --checkpoint (same --corpus and --val-frac)')
+    .option('--force', 'start afresh even though --checkpoint holds a checkpoint (replaced at the first save)')
+    .addOption(new Option('--model <type>', 'cell type').choices(['rnn', 'lstm', 'gru']).default('lstm'))
+    .option('--layers <n>', 'stacked layers', intIn(1, 64), 2)
+    .option('--hidden <n>', 'units per layer', intIn(1, 65536), 128)
+    .option('--batch <n>', 'parallel streams per step', intIn(1, 1 << 20), 32)
+    .option('--seq <n>', 'time steps per chunk (truncated BPTT length)', intIn(1, 1 << 20), 64)
+    .option('--steps <n>', 'optimizer steps (default 1000 unless --epochs is given)', positiveInt)
+    .option('--epochs <x>', 'passes over the training data instead of --steps', numberIn(0, Infinity, { minExclusive: true }))
+    .addOption(new Option('--optimizer <name>', 'optimizer').choices(['rmsprop', 'adam', 'adagrad']).default('rmsprop'))
+    .option('--lr <x>', 'learning rate', numberIn(0, Infinity, { minExclusive: true }), 2e-3)
+    .option('--dropout <p>', 'dropout between layers and before the decoder', numberIn(0, 1, { maxExclusive: true }), 0)
+    .option('--clip <x>', 'gradient clipping threshold (0 = off)', numberIn(0, Infinity), 5)
+    .addOption(new Option('--clip-mode <mode>', 'clip the global norm or each value (char-rnn)').choices(['norm', 'value']).default('norm'))
+    .option('--val-frac <x>', 'fraction of the corpus held out for validation (its end)', numberIn(0, 1, { maxExclusive: true }), 0.05)
+    .option('--seed <n>', 'seed of the initial weights and dropout', intIn(0, 0xffffffff), 0)
+    .option('--eval-every <n>', 'validate every n steps (0 = only at the end)', nonNegativeInt, 200)
+    .option('--patience <n>', 'stop after n validations without improvement (0 = never)', nonNegativeInt, 0)
+    .option('--checkpoint-every <n>', 'also save every n steps (0 = at improving validations, the end, and Ctrl-C)', nonNegativeInt, 0)
+    .option('--log-every <n>', 'without a terminal: a progress line every n steps', positiveInt, 100)
+    .option('--full-vocab', 'use all 256 byte values instead of the bytes present in the corpus')
+    .addHelpText(
+      'after',
+      `
+A resumed run keeps the model and batch layout: --model, --layers, --hidden, --dropout, --batch,
+--seq, --optimizer, --seed, --full-vocab must match the checkpoint if given (else exit 2); --steps,
+--epochs, --lr, --clip, --clip-mode, --eval-every, --patience, --checkpoint-every override.
+Ctrl-C stops after the current step, saves, and exits 130; a second Ctrl-C exits at once
+(the checkpoint on disk stays the last complete one).
+
+Example:
+  unreasonable train --corpus tinyshakespeare --checkpoint runs/shakespeare --optimizer adam --steps 2000
+`,
+    )
+    .action(async (opts: TrainOptions, cmd: Command) => {
+      const { runTrain } = require('./cli-train') as typeof import('./cli-train');
+      const given = (k: keyof TrainOptions) => cmd.getOptionValueSource(k) === 'cli';
+      exit(await runTrain(opts, given, globals(cmd)));
+    });
+  void train;
+
+  program
+    .command('sample')
+    .description('generate bytes from a checkpoint (ours or PyTorch) to stdout, streaming')
+    .requiredOption('--checkpoint <dir>', 'checkpoint directory')
+    .option('--length <n>', 'bytes to generate', intIn(0, 1e9), 500)
+    .option('--temperature <t>', 'softmax temperature (0 = always the most likely byte)', numberIn(0, 100), 1)
+    .option('--prime <text>', 'text to start from (UTF-8); default a newline')
+    .option('--seed <n>', 'seed of the sampler', intIn(0, 0xffffffff), 0)
+    .option('--skip-unknown', 'drop prime bytes outside the vocabulary instead of failing')
+    .addHelpText('after', '\nExample:\n  unreasonable sample --checkpoint runs/shakespeare --prime "ROMEO:" --temperature 0.8 --length 1000\n')
+    .action(async (opts: SampleOptions, cmd: Command) => {
+      const { runSample } = require('./cli-model') as typeof import('./cli-model');
+      exit(await runSample(opts, globals(cmd)));
+    });
+
+  program
+    .command('eval')
+    .description('loss of a checkpoint (ours or PyTorch) on a text file, in nats/byte and bits/byte')
+    .requiredOption('--checkpoint <dir>', 'checkpoint directory')
+    .requiredOption('--text <file>', 'the text to score')
+    .option('--json', 'print one JSON line {"loss": nats/byte, "bpc": bits/byte, "bytes": n}')
+    .option('--batch <n>', 'parallel streams (each starts from a zero state)', intIn(1, 1 << 20), 32)
+    .option('--seq <n>', 'steps per forward call', intIn(1, 1 << 20), 100)
+    .option('--skip-unknown', 'drop bytes outside the vocabulary instead of failing')
+    .action(async (opts: EvalOptions, cmd: Command) => {
+      const { runEval } = require('./cli-model') as typeof import('./cli-model');
+      exit(await runEval(opts, globals(cmd)));
+    });
+
+  program
+    .command('export')
+    .description('write an LSTM/RNN checkpoint as a TensorFlow.js LayersModel (model.json, weights.bin, vocab.json)')
+    .requiredOption('--checkpoint <dir>', 'checkpoint directory (ours or PyTorch)')
+    .requiredOption('--out <dir>', 'output directory (new, empty, or an earlier export)')
+    .addHelpText('after', '\nLoad it with tf.loadLayersModel(".../model.json"); input one-hot [batch, time, vocab], output next-byte probabilities.\n')
+    .action(async (opts: ExportOptions, cmd: Command) => {
+      const { runExport } = require('./cli-model') as typeof import('./cli-model');
+      exit(await runExport(opts, globals(cmd)));
+    });
+
+  const corpora = program
+    .command('corpora')
+    .description('list the named corpora and whether they are available offline')
+    .action(() => {
+      const { runCorporaList } = require('./cli-corpora') as typeof import('./cli-corpora');
+      exit(runCorporaList());
+    });
+  corpora
+    .command('fetch')
+    .description('download a corpus into the cache (tinyshakespeare; sha256-verified)')
+    .argument('<name>', 'corpus name')
+    .action(async (name: string, _opts: unknown, cmd: Command) => {
+      const { runCorporaFetch } = require('./cli-corpora') as typeof import('./cli-corpora');
+      exit(await runCorporaFetch(name, globals(cmd)));
+    });
+  return program;
+}
+
+/** One line for any error: UserError's own message, anything else as "internal". */
+export function describeError(e: unknown): { line: string; code: number } {
+  if (e instanceof UserError) return { line: `error: ${oneLine(e.message)}`, code: e.exitCode };
+  const msg = e instanceof Error ? e.message : String(e);
+  return { line: `error: internal: ${oneLine(msg) || (e as Error)?.name || 'unknown error'}`, code: 1 };
+}
+
+function report(e: unknown): number {
+  const { line, code } = describeError(e);
+  process.stderr.write(line + '\n');
+  if (process.env.UNREASONABLE_DEBUG && e instanceof Error && e.stack) process.stderr.write(e.stack + '\n');
+  return code;
+}
+
+/** tfjs' pure-JS backend greets Node users on stderr; the CLI reports its backend itself. */
+function silenceTfjsGreeting(): void {
+  const warn = console.warn.bind(console);
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && args[0].includes('looks like you are running TensorFlow.js in Node.js')) return;
+    warn(...args);
+  };
+}
+
+/** Run the CLI; resolves to the exit code (bin/unreasonable.js sets it). */
+export async function main(argv: string[] = process.argv): Promise<number> {
+  silenceTfjsGreeting();
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0); // e.g. `unreasonable sample | head`
+  });
+  const fatal = (e: unknown) => process.exit(report(e));
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+  let code = 0;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander has printed its message (folded to one line) or the help text.
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      if (e.code === 'commander.help') return e.exitCode === 0 ? 0 : 2;
+      return 2;
+    }
+    return report(e);
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Training progress on stderr: a cli-progress bar on a terminal (step, loss, bytes/s, ETA),
+ * plain lines otherwise (logs, CI): the first step, every `every` steps, every validation.
+ */
+import * as cliProgress from 'cli-progress';
+import { formatDuration } from './cli-util';
+import { toBits } from './loss';
+import { TrainProgress } from './train';
+
+export interface ProgressDisplay {
+  update(p: TrainProgress): void;
+  /** A line above the bar (or a plain line). */
+  note(line: string): void;
+  stop(): void;
+}
+
+const fmt = (x: number | undefined, d = 4) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
+
+export function progressLine(p: TrainProgress): string {
+  const val = p.valLoss !== undefined && Number.isFinite(p.valLoss) ? ` val ${fmt(p.valLoss)} (${fmt(toBits(p.valLoss), 3)} bpc)` : '';
+  return `step ${p.step}/${p.totalSteps} epoch ${p.epoch} loss ${fmt(p.loss)}${val} lr ${p.learningRate.toExponential(2)} ${Math.round(p.bytesPerSec)} B/s eta ${formatDuration(p.etaSec)}`;
+}
+
+class PlainProgress implements ProgressDisplay {
+  private first = true;
+  constructor(private readonly every: number) {}
+  update(p: TrainProgress): void {
+    if (p.event === 'done') return;
+    if (this.first || p.event === 'eval' || p.step % this.every === 0) process.stderr.write(progressLine(p) + '\n');
+    this.first = false;
+  }
+  note(line: string): void {
+    process.stderr.write(line + '\n');
+  }
+  stop(): void {}
+}
+
+class BarProgress implements ProgressDisplay {
+  private bar?: cliProgress.SingleBar;
+  update(p: TrainProgress): void {
+    const payload = {
+      loss: fmt(p.loss),
+      val: p.valLoss !== undefined && Number.isFinite(p.valLoss) ? fmt(p.valLoss) : '-',
+      bps: Math.round(p.bytesPerSec),
+      eta_s: formatDuration(p.etaSec),
+    };
+    if (!this.bar) {
+      this.bar = new cliProgress.SingleBar(
+        {
+          stream: process.stderr,
+          format: 'step {value}/{total} |{bar}| loss {loss} val {val} | {bps} B/s | ETA {eta_s}',
+          hideCursor: true,
+          barsize: 24,
+          fps: 5,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar.start(p.totalSteps, p.step, payload);
+    } else this.bar.update(p.step, payload);
+  }
+  note(line: string): void {
+    if (this.bar) process.stderr.write('\r\x1b[2K' + line + '\n');
+    else process.stderr.write(line + '\n');
+    this.bar?.render();
+  }
+  stop(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+}
+
+class NoProgress implements ProgressDisplay {
+  update(): void {}
+  note(): void {}
+  stop(): void {}
+}
+
+/** The display for this process: none when quiet, a bar on a TTY, lines every `every` steps otherwise. */
+export function createProgress(opts: { quiet: boolean; every: number; tty?: boolean }): ProgressDisplay {
+  if (opts.quiet) return new NoProgress();
+  if (opts.tty ?? Boolean(process.stderr.isTTY)) return new BarProgress();
+  return new PlainProgress(opts.every);
+}

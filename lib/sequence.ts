@@ -1,0 +1,164 @@
+/**
+ * Sequence-level recurrent kernels: one op for a whole chunk, with a hand-written gradient.
+ *
+ * The step-by-step cells (cells.ts) are what the notebooks teach with; autograd then records
+ * ~40 tensors per step and the weight gradients become T small matmuls. Here, as cuDNN does:
+ *   - the input projection X·Wx + b for all T steps is one matmul,
+ *   - the recurrence is the only per-step work (forward and backward),
+ *   - the weight gradients are one big matmul each over all steps:
+ *       dWx = Xᵀ·dZ,  dWh = H_prevᵀ·dZ,  db = Σ dZ,  dX = dZ·Wxᵀ
+ * and the tape holds one node per layer instead of thousands. Same math as Cell.step:
+ * test/sequence.test.ts checks values and gradients against it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CellType } from './cells';
+
+export interface SequenceResult {
+  /** h_t for every step, time-major [T·batch, hidden]. */
+  outputs: tf.Tensor2D;
+  /** Final state: [h_T] or [h_T, c_T] (LSTM), each [batch, hidden]. */
+  state: tf.Tensor2D[];
+}
+
+type Fn = (...args: tf.Tensor[]) => tf.Tensor;
+
+function custom(f: (...args: (tf.Tensor | tf.GradSaveFunc)[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] }): Fn {
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as Fn;
+}
+
+/**
+ * LSTM over T steps. Packs [outputs; c_T] into one [(T+1)·B, H] tensor because a custom
+ * gradient has a single output.
+ */
+const lstmPacked = custom((...args) => {
+  const [X, h0, c0, Wx, Wh, b] = args.slice(0, 6) as tf.Tensor2D[];
+  const save = args[6] as tf.GradSaveFunc;
+  const B = h0.shape[0];
+  const H = h0.shape[1];
+  const T = X.shape[0] / B;
+  const XP = tf.add(tf.matMul(X, Wx), b) as tf.Tensor2D; // [T·B, 4H]
+  const xs = T === 1 ? [XP] : (tf.split(XP, T, 0) as tf.Tensor2D[]);
+  let h = h0;
+  let c = c0;
+  const hs: tf.Tensor2D[] = [];
+  const cs: tf.Tensor2D[] = [];
+  const acts: tf.Tensor2D[] = [];
+  for (let t = 0; t < T; t++) {
+    const z = tf.add(xs[t], tf.matMul(h, Wh)) as tf.Tensor2D;
+    const [zi, zf, zg, zo] = tf.split(z, 4, 1) as tf.Tensor2D[];
+    const i = tf.sigmoid(zi);
+    const f = tf.sigmoid(zf);
+    const g = tf.tanh(zg);
+    const o = tf.sigmoid(zo);
+    c = tf.add(tf.mul(f, c), tf.mul(i, g)) as tf.Tensor2D;
+    h = tf.mul(o, tf.tanh(c)) as tf.Tensor2D;
+    hs.push(h);
+    cs.push(c);
+    acts.push(tf.concat([i, f, g, o], 1) as tf.Tensor2D);
+  }
+  const Hs = tf.concat(hs, 0) as tf.Tensor2D; // [T·B, H]
+  const A = tf.concat(acts, 0) as tf.Tensor2D; // [T·B, 4H] gate activations
+  const C = tf.concat(cs, 0) as tf.Tensor2D; // [T·B, H] cell states
+  save([X, h0, c0, Wx, Wh, Hs, A, C]);
+  return {
+    value: tf.concat([Hs, c], 0),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sX, sh0, sc0, sWx, sWh, sHs, sA, sC] = saved as tf.Tensor2D[];
+      const dHs = dy.slice([0, 0], [T * B, H]) as tf.Tensor2D;
+      let dcNext = dy.slice([T * B, 0], [B, H]) as tf.Tensor2D;
+      const dhs = T === 1 ? [dHs] : (tf.split(dHs, T, 0) as tf.Tensor2D[]);
+      const as = T === 1 ? [sA] : (tf.split(sA, T, 0) as tf.Tensor2D[]);
+      const cs2 = T === 1 ? [sC] : (tf.split(sC, T, 0) as tf.Tensor2D[]);
+      const WhT = tf.transpose(sWh);
+      let dhNext: tf.Tensor2D = tf.zerosLike(sh0);
+      const dzs: tf.Tensor2D[] = new Array(T);
+      for (let t = T - 1; t >= 0; t--) {
+        const [i, f, g, o] = tf.split(as[t], 4, 1) as tf.Tensor2D[];
+        const cPrev = t === 0 ? sc0 : cs2[t - 1];
+        const tc = tf.tanh(cs2[t]);
+        const dh = tf.add(dhs[t], dhNext);
+        const dO = tf.mul(dh, tc);
+        const dc = tf.add(dcNext, tf.mul(tf.mul(dh, o), tf.sub(1, tf.square(tc))));
+        const dzi = tf.mul(tf.mul(dc, g), tf.mul(i, tf.sub(1, i)));
+        const dzf = tf.mul(tf.mul(dc, cPrev), tf.mul(f, tf.sub(1, f)));
+        const dzg = tf.mul(tf.mul(dc, i), tf.sub(1, tf.square(g)));
+        const dzo = tf.mul(dO, tf.mul(o, tf.sub(1, o)));
+        const dz = tf.concat([dzi, dzf, dzg, dzo], 1) as tf.Tensor2D;
+        dzs[t] = dz;
+        dcNext = tf.mul(dc, f) as tf.Tensor2D;
+        dhNext = tf.matMul(dz, WhT);
+      }
+      const dZ = tf.concat(dzs, 0) as tf.Tensor2D; // [T·B, 4H]
+      const Hprev = T === 1 ? sh0 : (tf.concat([sh0, sHs.slice([0, 0], [(T - 1) * B, H])], 0) as tf.Tensor2D);
+      const dX = tf.matMul(dZ, tf.transpose(sWx));
+      const dWx = tf.matMul(tf.transpose(sX), dZ);
+      const dWh = tf.matMul(tf.transpose(Hprev), dZ);
+      const db = tf.sum(dZ, 0);
+      return [dX, dhNext, dcNext, dWx, dWh, db];
+    },
+  };
+});
+
+/** Vanilla RNN over T steps: h_t = tanh(x_t·Wx + h_{t−1}·Wh + b). */
+const rnnSeq = custom((...args) => {
+  const [X, h0, Wx, Wh, b] = args.slice(0, 5) as tf.Tensor2D[];
+  const save = args[5] as tf.GradSaveFunc;
+  const B = h0.shape[0];
+  const T = X.shape[0] / B;
+  const XP = tf.add(tf.matMul(X, Wx), b) as tf.Tensor2D;
+  const xs = T === 1 ? [XP] : (tf.split(XP, T, 0) as tf.Tensor2D[]);
+  let h = h0;
+  const hs: tf.Tensor2D[] = [];
+  for (let t = 0; t < T; t++) {
+    h = tf.tanh(tf.add(xs[t], tf.matMul(h, Wh))) as tf.Tensor2D;
+    hs.push(h);
+  }
+  const Hs = tf.concat(hs, 0) as tf.Tensor2D;
+  save([X, h0, Wx, Wh, Hs]);
+  return {
+    value: Hs,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sX, sh0, sWx, sWh, sHs] = saved as tf.Tensor2D[];
+      const H = sh0.shape[1];
+      const dhs = T === 1 ? [dy as tf.Tensor2D] : (tf.split(dy, T, 0) as tf.Tensor2D[]);
+      const hsS = T === 1 ? [sHs] : (tf.split(sHs, T, 0) as tf.Tensor2D[]);
+      const WhT = tf.transpose(sWh);
+      let dhNext: tf.Tensor2D = tf.zerosLike(sh0);
+      const dzs: tf.Tensor2D[] = new Array(T);
+      for (let t = T - 1; t >= 0; t--) {
+        const dz = tf.mul(tf.add(dhs[t], dhNext), tf.sub(1, tf.square(hsS[t]))) as tf.Tensor2D;
+        dzs[t] = dz;
+        dhNext = tf.matMul(dz, WhT);
+      }
+      const dZ = tf.concat(dzs, 0) as tf.Tensor2D;
+      const Hprev = T === 1 ? sh0 : (tf.concat([sh0, sHs.slice([0, 0], [(T - 1) * B, H])], 0) as tf.Tensor2D);
+      return [tf.matMul(dZ, tf.transpose(sWx)), dhNext, tf.matMul(tf.transpose(sX), dZ), tf.matMul(tf.transpose(Hprev), dZ), tf.sum(dZ, 0)];
+    },
+  };
+});
+
+/** Whether a sequence kernel exists for this cell type. */
+export function hasSequenceKernel(type: CellType): boolean {
+  return type === 'lstm' || type === 'rnn';
+}
+
+/**
+ * Run one layer over a chunk with the sequence kernel.
+ * @param X inputs, time-major [T·batch, input]
+ * @param state [h0] or [h0, c0]
+ */
+export function runSequence(type: CellType, X: tf.Tensor2D, state: tf.Tensor2D[], Wx: tf.Tensor2D, Wh: tf.Tensor2D, b: tf.Tensor1D): SequenceResult {
+  const B = state[0].shape[0];
+  const H = state[0].shape[1];
+  const TB = X.shape[0];
+  if (type === 'lstm') {
+    const packed = lstmPacked(X, state[0], state[1], Wx, Wh, b);
+    const outputs = packed.slice([0, 0], [TB, H]) as tf.Tensor2D;
+    return { outputs, state: [packed.slice([TB - B, 0], [B, H]) as tf.Tensor2D, packed.slice([TB, 0], [B, H]) as tf.Tensor2D] };
+  }
+  if (type === 'rnn') {
+    const outputs = rnnSeq(X, state[0], Wx, Wh, b) as tf.Tensor2D;
+    return { outputs, state: [outputs.slice([TB - B, 0], [B, H]) as tf.Tensor2D] };
+  }
+  throw new Error(`no sequence kernel for ${type}`);
+}

@@ -1,0 +1,40 @@
+/**
+ * The sequence-level kernels (lib/sequence.ts) against the step-by-step cells the notebooks
+ * teach with: same outputs, final state and gradients (w.r.t. every weight, the input and the
+ * initial state), on the cpu backend.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { CellType, CharModel, crossEntropy } from '../lib';
+import { maxAbsDiff, randomArray, useCpu } from './helpers';
+
+for (const type of ['lstm', 'rnn'] as CellType[]) {
+  test(`${type}: sequence kernel = step-by-step cell (values and gradients, max abs diff < 1e-5)`, async () => {
+    await useCpu();
+    const V = 7, H = 6, B = 3, T = 5;
+    const m = new CharModel({ modelType: type, vocabSize: V, hiddenSize: H, numLayers: 2, dropout: 0, initScale: 0.4 }, 21);
+    const x = Int32Array.from({ length: B * T }, (_, i) => (i * 5 + 1) % V);
+    const y = Int32Array.from({ length: B * T }, (_, i) => (i * 3 + 2) % V);
+    const h0 = randomArray(B * H, 3, 0.5);
+    const run = (stepwise: boolean) => {
+      const params = [...m.namedParams().values()];
+      const start = tf.tensor2d(h0, [B, H]);
+      const out = tf.grads((s: tf.Tensor) => {
+        const state = m.cells.map((c) => (c.stateCount === 2 ? [s as tf.Tensor2D, tf.mul(s, -0.5) as tf.Tensor2D] : [s as tf.Tensor2D]));
+        const r = m.forward(x, B, T, state, { stepwise });
+        // The loss uses the logits and both final state tensors, so every output's gradient flows.
+        const extra = r.state.flat().reduce((acc, t, k) => tf.add(acc, tf.mul(tf.sum(t), 0.1 * (k + 1))), tf.scalar(0));
+        return tf.add(crossEntropy(r.logits, y), extra);
+      })([start]);
+      const { value, grads } = tf.variableGrads(() => crossEntropy(m.forward(x, B, T, m.zeroState(B), { stepwise }).logits, y), params);
+      return { dStart: out[0].dataSync(), loss: value.dataSync()[0], grads: params.map((p) => grads[p.name].dataSync()), logits: m.forward(x, B, T, m.zeroState(B), { stepwise }).logits.dataSync() };
+    };
+    const a = run(true), b = run(false);
+    assert.ok(maxAbsDiff(a.logits, b.logits) < 1e-5, 'logits');
+    assert.ok(Math.abs(a.loss - b.loss) < 1e-5, 'loss');
+    assert.ok(maxAbsDiff(a.dStart, b.dStart) < 1e-5, `gradient w.r.t. the initial state: ${maxAbsDiff(a.dStart, b.dStart)}`);
+    a.grads.forEach((g, k) => assert.ok(maxAbsDiff(g, b.grads[k]) < 1e-5, `param ${k}: ${maxAbsDiff(g, b.grads[k])}`));
+    assert.ok(a.grads.every((g) => g.some((v) => Math.abs(v) > 1e-4)), 'every weight gets a non-zero gradient');
+  });
+}
