@@ -55,6 +55,22 @@ async function activate(name: BackendName): Promise<boolean> {
 }
 
 /**
+ * The cpu backend greets its first tensor in Node with a banner recommending tfjs-node; we
+ * report the backend ourselves, so that first use happens here with the banner filtered out.
+ */
+function quietFirstUse(): void {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!String(args[0]).includes('running TensorFlow.js in Node.js')) warn(...args);
+  };
+  try {
+    tf.tidy(() => tf.scalar(0).dataSync());
+  } finally {
+    console.warn = warn;
+  }
+}
+
+/**
  * Select and initialise a backend. Idempotent: later calls return the first choice
  * unless `prefer` names a different one.
  */
@@ -83,6 +99,7 @@ export async function initBackend(prefer?: string): Promise<BackendInfo> {
       }
       skipped.push(`@tensorflow/tfjs-backend-wasm: ${why ?? 'failed to initialise'}`);
     } else if (await activate('cpu')) {
+      quietFirstUse();
       return (current = { name, source: '@tensorflow/tfjs-backend-cpu (pure JS)', skipped });
     }
   }

@@ -8,6 +8,7 @@ export * from './batches';
 export * from './cells';
 export * from './checkpoint';
 export * from './corpus';
+export * from './embedding';
 export * from './errors';
 export * from './evaluate';
 export * from './export';

@@ -9,6 +9,7 @@ import { UserError } from './errors';
 import { matMul } from './ops';
 import { Rng } from './rng';
 import { NamedArray } from './safetensors';
+import { embeddingLookup } from './embedding';
 import { hasSequenceKernel, runSequence } from './sequence';
 import { unroll } from './unroll';
 
@@ -27,6 +28,11 @@ export interface ModelConfig {
   initScale?: number;
   /** LSTM forget-gate bias at init (default 1). */
   forgetBias?: number;
+  /**
+   * Feed layer 0 a learned embedding of this size instead of one-hot vectors (for large
+   * vocabularies such as GPT-2 tokens). Default: one-hot.
+   */
+  embeddingSize?: number;
 }
 
 /** State of the whole stack: one CellState per layer. */
@@ -61,18 +67,22 @@ export function validateConfig(c: ModelConfig): void {
   for (const k of ['vocabSize', 'hiddenSize', 'numLayers'] as const) {
     if (!Number.isInteger(c[k]) || c[k] < 1) throw new UserError(`${k} must be a positive integer, got ${c[k]}`);
   }
+  if (c.embeddingSize !== undefined && (!Number.isInteger(c.embeddingSize) || c.embeddingSize < 1)) {
+    throw new UserError(`embeddingSize must be a positive integer, got ${c.embeddingSize}`);
+  }
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new UserError(`dropout must be in [0, 1), got ${c.dropout}`);
 }
 
 /**
  * Number of parameters: per layer G·H·(in + H + 1) (+ G·H for the GRU's second bias),
- * G = 1 (rnn), 4 (lstm), 3 (gru), in = vocab for layer 0 else H; plus the decoder H·V + V.
+ * G = 1 (rnn), 4 (lstm), 3 (gru), in = vocab (or the embedding size) for layer 0 else H; plus the
+ * decoder H·V + V, and the embedding table V·E when there is one.
  */
 export function countParams(c: ModelConfig): number {
   const G = GATE_COUNT[c.modelType];
-  let n = 0;
+  let n = c.embeddingSize ? c.vocabSize * c.embeddingSize : 0;
   for (let l = 0; l < c.numLayers; l++) {
-    const input = l === 0 ? c.vocabSize : c.hiddenSize;
+    const input = l === 0 ? (c.embeddingSize ?? c.vocabSize) : c.hiddenSize;
     n += G * c.hiddenSize * (input + c.hiddenSize + 1);
     if (c.modelType === 'gru') n += G * c.hiddenSize;
   }
@@ -85,6 +95,8 @@ export class CharModel {
   /** Decoder weights [hidden, vocab] and bias [vocab]. */
   readonly Wy: tf.Variable;
   readonly by: tf.Variable;
+  /** Embedding table [vocab, embeddingSize], when config.embeddingSize is set. */
+  readonly embedding?: tf.Variable;
   /**
    * Train and evaluate with the sequence-level kernels (sequence.ts) where one exists for the
    * cell type: same math, far fewer ops. Set false to run the readable step-by-step cells.
@@ -99,16 +111,21 @@ export class CharModel {
     const { modelType, vocabSize, hiddenSize, numLayers, initScale } = this.config;
     this.cells = Array.from(
       { length: numLayers },
-      (_, l) => new Cell({ type: modelType, inputSize: l === 0 ? vocabSize : hiddenSize, hiddenSize, initScale, forgetBias: this.config.forgetBias }, rng),
+      (_, l) => new Cell({ type: modelType, inputSize: l === 0 ? (config.embeddingSize ?? vocabSize) : hiddenSize, hiddenSize, initScale, forgetBias: this.config.forgetBias }, rng),
     );
     const s = initScale!;
+    if (config.embeddingSize) {
+      const E = config.embeddingSize;
+      this.embedding = tf.variable(tf.tensor2d(Float32Array.from({ length: vocabSize * E }, () => rng.uniform(-s, s)), [vocabSize, E]));
+    }
     this.Wy = tf.variable(tf.tensor2d(Float32Array.from({ length: hiddenSize * vocabSize }, () => rng.uniform(-s, s)), [hiddenSize, vocabSize]));
     this.by = tf.variable(tf.tensor1d(Float32Array.from({ length: vocabSize }, () => rng.uniform(-s, s))));
   }
 
-  /** All parameters by name ("layers.0.Wx", …, "decoder.W", "decoder.b"), in a fixed order. */
+  /** All parameters by name ("embed.W" if any, "layers.0.Wx", …, "decoder.W", "decoder.b"), in a fixed order. */
   namedParams(): Map<string, tf.Variable> {
     const m = new Map<string, tf.Variable>();
+    if (this.embedding) m.set('embed.W', this.embedding);
     this.cells.forEach((cell, l) => cell.params().forEach(([k, v]) => m.set(`layers.${l}.${k}`, v)));
     m.set('decoder.W', this.Wy);
     m.set('decoder.b', this.by);
@@ -150,7 +167,9 @@ export class CharModel {
     // Time-major ids so that step t is the contiguous rows t·B … t·B+B−1.
     const ids = new Int32Array(x.length);
     for (let b = 0; b < batchSize; b++) for (let t = 0; t < seqLength; t++) ids[t * batchSize + b] = x[b * seqLength + t];
-    let input: tf.Tensor2D = tf.oneHot(tf.tensor1d(ids, 'int32'), V).toFloat() as tf.Tensor2D; // [T·B, V]
+    let input: tf.Tensor2D = this.embedding
+      ? embeddingLookup(this.embedding as tf.Tensor2D, ids) // [T·B, E]
+      : (tf.oneHot(tf.tensor1d(ids, 'int32'), V).toFloat() as tf.Tensor2D); // [T·B, V]
     const finalState: ModelState = [];
     const states: CellState[][] = [];
     const gates: Gates[][] = [];

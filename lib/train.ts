@@ -124,7 +124,8 @@ function dataHash(ids: Int32Array): string {
 
 export class Trainer {
   readonly model: CharModel;
-  readonly vocab: ByteVocab;
+  /** The byte vocabulary (undefined for models over other ids, e.g. GPT-2 tokens: no checkpoints then). */
+  readonly vocab?: ByteVocab;
   readonly args: Resolved;
   readonly loader: BatchLoader;
   readonly optimizer: Optimizer;
@@ -140,8 +141,8 @@ export class Trainer {
   private carry?: ModelState;
   private recent: { t: number; step: number }[] = [];
 
-  constructor(model: CharModel, vocab: ByteVocab, data: { train: Int32Array; val?: Int32Array }, args: TrainArgs) {
-    if (vocab.size !== model.config.vocabSize) throw new UserError(`vocabulary has ${vocab.size} bytes, the model ${model.config.vocabSize}`);
+  constructor(model: CharModel, vocab: ByteVocab | undefined, data: { train: Int32Array; val?: Int32Array }, args: TrainArgs) {
+    if (vocab && vocab.size !== model.config.vocabSize) throw new UserError(`vocabulary has ${vocab.size} bytes, the model ${model.config.vocabSize}`);
     this.model = model;
     this.vocab = vocab;
     this.loader = new BatchLoader(data.train, args.batchSize, args.seqLength);
@@ -311,6 +312,7 @@ export class Trainer {
 
   /** Write a resumable checkpoint (atomically). */
   save(dir: string): void {
+    if (!this.vocab) throw new UserError('checkpoints need a byte vocabulary: this trainer was created without one');
     saveCheckpoint(dir, { model: this.model, vocab: this.vocab, training: this.trainingState(), trainerTensors: this.trainerTensors() });
   }
 
