@@ -32,7 +32,7 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
 function oldCopies(dir: string): string[] {
   const parent = path.dirname(dir);
   const base = path.basename(dir);
-  if (!fs.existsSync(parent)) return [];
+  if (!fs.existsSync(parent) || !fs.statSync(parent).isDirectory()) return [];
   return fs
     .readdirSync(parent)
     .filter((n) => n.startsWith(`${base}.old-`))

@@ -146,6 +146,11 @@ export async function runTrain(opts: TrainOptions, given: (k: keyof TrainOptions
       model.dispose();
       throw e;
     }
+    if (trainer.args.totalSteps === 0) {
+      trainer.model.dispose();
+      trainer.dispose();
+      throw new UsageError(`--epochs ${opts.epochs} is less than one step (an epoch is ${trainer.loader.numChunks} steps of ${opts.batch}×${opts.seq})`);
+    }
     log.info(`${opts.model} ${opts.layers}×${opts.hidden}, ${model.numParams()} parameters, vocabulary ${vocab.size} bytes; corpus ${corpus.name} (${corpus.data.length} bytes, ${data.train.length} for training); ${trainer.args.totalSteps} steps of ${opts.batch}×${opts.seq}`);
   }
 

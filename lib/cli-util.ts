@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { InvalidArgumentError } from 'commander';
+import { recoverDir } from './atomic';
 import { UserError } from './errors';
 
 const INT = /^\+?\d+$/;
@@ -76,6 +77,7 @@ export function shellQuote(s: string): string {
  * checkpoint. A non-empty directory without one is refused (a save would replace it whole).
  */
 export function preflightCheckpointDir(dir: string): boolean {
+  recoverDir(dir); // a save interrupted between its two renames left "<dir>.old-<pid>": put it back
   if (fs.existsSync(dir)) {
     if (!fs.statSync(dir).isDirectory()) throw new UserError(`checkpoint path ${dir} exists and is not a directory`);
     if (fs.existsSync(path.join(dir, 'checkpoint.json'))) {

@@ -53,7 +53,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .addHelpText('after', EXIT_CODES);
   const globals = (cmd: Command) => cmd.optsWithGlobals() as GlobalOptions;
 
-  const train = program
+  program
     .command('train')
     .description('train a model on a corpus, writing a resumable checkpoint directory (or continue one with --resume)')
     .requiredOption('--corpus <name|path>', 'a file, or moby-dick | names | tinyshakespeare | linux (see `corpora`)')
@@ -97,7 +97,6 @@ Example:
       const given = (k: keyof TrainOptions) => cmd.getOptionValueSource(k) === 'cli';
       exit(await runTrain(opts, given, globals(cmd)));
     });
-  void train;
 
   program
     .command('sample')
@@ -171,18 +170,8 @@ function report(e: unknown): number {
   return code;
 }
 
-/** tfjs' pure-JS backend greets Node users on stderr; the CLI reports its backend itself. */
-function silenceTfjsGreeting(): void {
-  const warn = console.warn.bind(console);
-  console.warn = (...args: unknown[]) => {
-    if (typeof args[0] === 'string' && args[0].includes('looks like you are running TensorFlow.js in Node.js')) return;
-    warn(...args);
-  };
-}
-
 /** Run the CLI; resolves to the exit code (bin/unreasonable.js sets it). */
 export async function main(argv: string[] = process.argv): Promise<number> {
-  silenceTfjsGreeting();
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0); // e.g. `unreasonable sample | head`
   });

@@ -7,8 +7,9 @@
  *   weights.bin  the weights, float32
  *   vocab.json   {"id_to_byte": [...]} and how to feed the model
  *
- * Input: one-hot bytes [batch, time, vocab] (id = index into id_to_byte); output: next-byte
- * probabilities [batch, time, vocab]. Keras' LSTM uses our gate order (i, f, c, o) and layout
+ * Input: one-hot bytes [batch, time, vocab] (id = index into id_to_byte), or the ids [batch, time]
+ * for a model with an input embedding (config.embeddingSize; tf.layers.embedding comes first);
+ * output: next-byte probabilities [batch, time, vocab]. Keras' LSTM uses our gate order (i, f, c, o) and layout
  * (kernel [in, 4H], recurrent kernel [H, 4H], one bias), so weights copy over unchanged.
  * Dropout is left out (it is the identity at inference). GRU cannot be exported: tf.layers.gru
  * lacks reset_after, the form our GRU (PyTorch's) uses.
@@ -28,8 +29,14 @@ export function toLayersModel(model: CharModel): tf.Sequential {
   const { modelType, vocabSize: V, hiddenSize: H } = model.config;
   if (modelType === 'gru') throw new UserError('GRU models cannot be exported as a LayersModel: tf.layers.gru has no reset_after (PyTorch-style) variant; export works for lstm and rnn');
   const seq = tf.sequential({ name: `unreasonable_char_${modelType}` });
+  const E = model.config.embeddingSize;
+  if (model.embedding && E) {
+    const embed = tf.layers.embedding({ inputDim: V, outputDim: E, inputShape: [null], name: 'embed' });
+    seq.add(embed);
+    embed.setWeights([model.embedding]);
+  }
   model.cells.forEach((cell, l) => {
-    const common = { units: H, returnSequences: true, name: `${modelType}_${l}`, ...(l === 0 ? { inputShape: [null, V] } : {}) };
+    const common = { units: H, returnSequences: true, name: `${modelType}_${l}`, ...(l === 0 && !model.embedding ? { inputShape: [null, V] } : {}) };
     const layer = modelType === 'lstm'
       ? tf.layers.lstm({ ...common, activation: 'tanh', recurrentActivation: 'sigmoid', unitForgetBias: false })
       : tf.layers.simpleRNN({ ...common, activation: 'tanh' });
@@ -65,12 +72,14 @@ export async function exportFiles(model: CharModel, vocab: ByteVocab): Promise<M
     convertedBy: artifacts.convertedBy ?? null,
     weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
   };
-  const { modelType, hiddenSize, numLayers, vocabSize } = model.config;
+  const { modelType, hiddenSize, numLayers, vocabSize, embeddingSize } = model.config;
   const vocabJson = {
     id_to_byte: Array.from(vocab.idToByte),
-    input: `one-hot float32 [batch, time, ${vocabSize}]: index = position of the byte in id_to_byte`,
+    input: embeddingSize
+      ? `ids [batch, time] (float32 or int32): position of each byte in id_to_byte (an embedding layer of size ${embeddingSize} comes first)`
+      : `one-hot float32 [batch, time, ${vocabSize}]: index = position of the byte in id_to_byte`,
     output: `softmax probabilities of the next byte [batch, time, ${vocabSize}]`,
-    model: { modelType, hiddenSize, numLayers, vocabSize },
+    model: { modelType, hiddenSize, numLayers, vocabSize, ...(embeddingSize ? { embeddingSize } : {}) },
   };
   return new Map<string, Uint8Array | string>([
     ['model.json', JSON.stringify(modelJson)],

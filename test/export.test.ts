@@ -23,8 +23,8 @@ function ourProbs(model: CharModel, ids: Int32Array, B: number, T: number): Floa
   });
 }
 
-async function compare(modelType: 'lstm' | 'rnn', dir: string) {
-  const model = new CharModel({ modelType, vocabSize: vocab.size, hiddenSize: 7, numLayers: 2, dropout: 0.3, initScale: 0.6 }, 5);
+async function compare(modelType: 'lstm' | 'rnn', dir: string, embeddingSize?: number) {
+  const model = new CharModel({ modelType, vocabSize: vocab.size, hiddenSize: 7, numLayers: 2, dropout: 0.3, initScale: 0.6, embeddingSize }, 5);
   const r = await exportLayersModel(model, vocab, dir);
   assert.deepEqual(fs.readdirSync(dir).sort(), ['model.json', 'vocab.json', 'weights.bin']);
   assert.deepEqual(r.files.sort(), ['model.json', 'vocab.json', 'weights.bin']);
@@ -38,7 +38,7 @@ async function compare(modelType: 'lstm' | 'rnn', dir: string) {
   const B = seqs.length, T = seqs[0].length;
   const ids = Int32Array.from(seqs.flatMap((s) => Array.from(vocab.encode(s))));
   const ours = ourProbs(model, ids, B, T);
-  const x = tf.oneHot(tf.tensor2d(ids, [B, T], 'int32'), vocab.size).toFloat();
+  const x = embeddingSize ? tf.tensor2d(ids, [B, T], 'float32') : tf.oneHot(tf.tensor2d(ids, [B, T], 'int32'), vocab.size).toFloat();
 
   const viaMemory = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights, weightData }));
   const viaManifest = await tf.loadLayersModel({
@@ -51,7 +51,7 @@ async function compare(modelType: 'lstm' | 'rnn', dir: string) {
     const p = m.predict(x) as tf.Tensor;
     assert.deepEqual(p.shape, [B, T, vocab.size]);
     const d = maxAbsDiff(ours, p.dataSync());
-    console.log(`${modelType} via ${how}: max abs diff of next-byte probabilities vs our model = ${d.toExponential(2)}`);
+    console.log(`${modelType}${embeddingSize ? ' with an input embedding' : ''} via ${how}: max abs diff of next-byte probabilities vs our model = ${d.toExponential(2)}`);
     assert.ok(d < 1e-5, `${modelType} ${how}: max abs diff ${d}`);
     p.dispose();
     m.dispose();
@@ -64,6 +64,11 @@ async function compare(modelType: 'lstm' | 'rnn', dir: string) {
 test('an exported LSTM LayersModel gives our next-byte probabilities (< 1e-5)', async () => {
   await useCpu();
   await compare('lstm', path.join(tmpDir(), 'lstm'));
+});
+
+test('an LSTM with an input embedding exports with tf.layers.embedding first (ids in)', async () => {
+  await useCpu();
+  await compare('lstm', path.join(tmpDir(), 'embed'), 3);
 });
 
 test('an exported vanilla RNN too; GRU is refused with a reason', async () => {
