@@ -2,6 +2,7 @@
  * The CLI commands that use a trained model: `sample`, `eval`, `export`. Each reads either kind
  * of checkpoint directory (ours, or the PyTorch reproduction's model.safetensors + meta.json).
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { describeBackend, initBackend } from './backend';
 import { GlobalOptions } from './cli-train';
@@ -36,8 +37,17 @@ export async function runSample(opts: SampleOptions, global: GlobalOptions): Pro
   const { model, vocab } = await load(opts.checkpoint, global);
   const chunks: Buffer[] = [];
   let pending = 0;
+  let closed = false; // the reader went away (e.g. `| head`): stop generating
   const flush = () => {
-    if (chunks.length) process.stdout.write(Buffer.concat(chunks));
+    if (chunks.length && !closed) {
+      try {
+        // Synchronous, so that a closed pipe (EPIPE) is seen while sampling, not after it.
+        fs.writeSync(1, Buffer.concat(chunks));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
+        closed = true;
+      }
+    }
     chunks.length = 0;
     pending = 0;
   };
@@ -52,6 +62,7 @@ export async function runSample(opts: SampleOptions, global: GlobalOptions): Pro
         // Stream, but in small batches: a write per byte is slow on pipes.
         chunks.push(Buffer.from(b));
         if (++pending >= 16 || b[0] === 10 || process.stdout.isTTY) flush();
+        return !closed;
       },
     });
     flush();

@@ -18,12 +18,18 @@ test('argmax (temperature 0) continues the learned pattern; sampling is seeded a
   const greedy = sample(model, vocab, { length: 12, temperature: 0, prime: 'abc' }).toString();
   assert.equal(greedy, 'deabcdeabcde');
   const streamed: number[] = [];
-  const a = sample(model, vocab, { length: 50, temperature: 1, seed: 3, onByte: (b) => streamed.push(b[0]) });
+  const a = sample(model, vocab, { length: 50, temperature: 1, seed: 3, onByte: (b) => {
+    streamed.push(b[0]);
+  } });
   const b = sample(model, vocab, { length: 50, temperature: 1, seed: 3 });
   const c = sample(model, vocab, { length: 50, temperature: 1.5, seed: 4 });
   assert.deepEqual(a, b, 'same seed, same text');
   assert.notDeepEqual(a, c);
   assert.deepEqual(Buffer.from(streamed), a, 'onByte saw every byte in order');
+  let calls = 0;
+  const stopped = sample(model, vocab, { length: 50, seed: 3, onByte: () => ++calls < 7 });
+  assert.equal(stopped.length, 7, 'onByte returning false stops sampling');
+  assert.deepEqual(stopped, a.subarray(0, 7));
   const before = tf.memory().numTensors;
   sample(model, vocab, { length: 20, temperature: 0.7, prime: 'ab' });
   assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
