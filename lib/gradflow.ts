@@ -11,6 +11,7 @@
  * cross-entropy of the prediction made after the window's last byte.
  */
 import * as tf from '@tensorflow/tfjs';
+import { embeddingLookup } from './embedding';
 import { UserError } from './errors';
 import { matMul } from './ops';
 import { CharModel, disposeState, ModelState } from './model';
@@ -46,7 +47,10 @@ function windowNorms(model: CharModel, ids: Int32Array, start: ModelState): { no
   tf.tidy(() => {
     const eps = Array.from({ length: L * S }, () => tf.zeros([1, H]));
     const lossFn = (...e: tf.Tensor[]): tf.Scalar => {
-      let input = tf.oneHot(tf.tensor1d(ids.subarray(0, S), 'int32'), V).toFloat() as tf.Tensor2D;
+      const x = ids.subarray(0, S);
+      let input = model.embedding
+        ? embeddingLookup(model.embedding as tf.Tensor2D, x)
+        : (tf.oneHot(tf.tensor1d(x, 'int32'), V).toFloat() as tf.Tensor2D);
       for (let l = 0; l < L; l++) {
         const cell = model.cells[l];
         const xp = cell.projectInput(input);
@@ -134,6 +138,7 @@ export function gradientDepthFigure(
     yTitle: '‖∂loss_T / ∂h_(T−k)‖',
     logY: true,
     ...opts,
+    layout: { yaxis: { title: { text: '‖∂loss_T / ∂h_(T−k)‖' }, type: 'log', exponentformat: 'power' }, ...(opts.layout ?? {}) },
   });
 }
 

@@ -678,14 +678,19 @@ export function showHtml(html: string, summary = '[html]'): void {
   tslab().display.html(html);
 }
 
-/** Display an SVG image (e.g. a Graphviz rendering) in the notebook; outside one print `summary`. */
+/**
+ * Display an SVG image (e.g. a Graphviz rendering) in the notebook; outside one print `summary`.
+ * Sent as an HTML output with the SVG inline, not as image/svg+xml: nbconvert's HTML export
+ * strips the elements of SVG outputs (only their text survives), HTML outputs render as they are.
+ */
 export function showSvg(svg: string, summary = '[svg]'): void {
   if (!isNotebook()) {
     console.log(summary);
     return;
   }
-  // Drop the XML prolog/doctype: some front ends choke on them inside an output.
-  tslab().display.svg(svg.slice(Math.max(0, svg.indexOf('<svg'))));
+  // Drop the XML prolog/doctype, which are not allowed inside HTML.
+  const body = svg.slice(Math.max(0, svg.indexOf('<svg')));
+  tslab().display.html(`<div class="unreasonable-svg" style="overflow-x:auto;background:#fff">${body}</div>`);
 }
 
 export interface PageOptions {

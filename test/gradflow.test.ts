@@ -18,13 +18,9 @@ test('gradient vs depth: vanishes in an RNN with small recurrent weights, surviv
   const vocab = ByteVocab.fromData(TEXT);
   const K = 30;
   const rnn = new CharModel({ modelType: 'rnn', vocabSize: vocab.size, hiddenSize: 32, numLayers: 1, dropout: 0 }, 1);
-  const lstm = new CharModel({ modelType: 'lstm', vocabSize: vocab.size, hiddenSize: 32, numLayers: 1, dropout: 0 }, 1);
   // Forget-gate bias 3 (σ(3) ≈ 0.95) instead of the default 1.
-  tf.tidy(() => {
-    const b = lstm.cells[0].b.dataSync().slice();
-    b.fill(3, 32, 64);
-    lstm.cells[0].b.assign(tf.tensor1d(b));
-  });
+  const lstm = new CharModel({ modelType: 'lstm', vocabSize: vocab.size, hiddenSize: 32, numLayers: 1, dropout: 0, forgetBias: 3 }, 1);
+  assert.equal(lstm.cells[0].b.dataSync()[40], 3);
   const before = tf.memory().numTensors;
   const r = gradientVsDepth(rnn, vocab, TEXT, { depth: K, windows: 2, warmup: 20 });
   const s = gradientVsDepth(lstm, vocab, TEXT, { depth: K, windows: 2, warmup: 20 });
@@ -83,5 +79,18 @@ test('the perturbation gradient equals a finite difference of the loss in h (2-l
   const fd = Math.sqrt(sq);
   assert.ok(fd > 1e-4, `finite difference ${fd}`);
   assert.ok(Math.abs(g.norms[0][3] - fd) < 1e-2 * fd, `grad ${g.norms[0][3]} vs finite difference ${fd}`);
+  model.dispose();
+});
+
+test('gradient vs depth and recording work for a model with an embedding input', async () => {
+  await useCpu();
+  const vocab = ByteVocab.fromData(TEXT);
+  const model = new CharModel({ modelType: 'lstm', vocabSize: vocab.size, hiddenSize: 8, numLayers: 2, dropout: 0, embeddingSize: 5 }, 3);
+  const g = gradientVsDepth(model, vocab, TEXT, { depth: 10, windows: 2, warmup: 5 });
+  assert.equal(g.norms.length, 2);
+  assert.ok(g.norms.every((n) => n.length === 11 && n.every((v) => Number.isFinite(v) && v > 0)));
+  const { record } = await import('../lib/record');
+  const rec = record(model, vocab, TEXT.slice(0, 50));
+  assert.equal(rec.layers[1].c!.length, 50 * 8);
   model.dispose();
 });

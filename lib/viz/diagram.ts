@@ -45,8 +45,14 @@ function dotString(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
 
-function htmlLabel(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const SUB = '₀₁₂₃₄₅₆₇₈₉';
+const SUP = '⁰¹²³⁴⁵⁶⁷⁸⁹';
+/** 12 → "₁₂" (Unicode digits: Graphviz's <SUB> labels are measured badly and overlap). */
+function sub(n: number): string {
+  return String(n).replace(/\d/g, (d) => SUB[Number(d)]);
+}
+function sup(n: number): string {
+  return String(n).replace(/\d/g, (d) => SUP[Number(d)]);
 }
 
 /** Node ids used in the DOT (stable, for tests and custom styling): x_t, h<l>_t (l from 1), y_t. */
@@ -76,21 +82,21 @@ export function unrolledDot(config: DiagramConfig, opts: DiagramOptions = {}): s
     'digraph unrolled {',
     `  graph [rankdir=BT, nodesep=0.35, ranksep=0.45, fontname="Helvetica", fontsize=13, labelloc=t, label=${dotString(title)}];`,
     '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=12, height=0.4, width=0.6, penwidth=1.2];',
-    '  edge [arrowsize=0.6, color="#555555"];',
+    '  edge [arrowsize=0.6, color="#555555", fontname="Helvetica"];',
   ];
   const text = opts.text ? Array.from(opts.text) : undefined;
   const rank = (ids: string[]) => lines.push(`  { rank=same; ${ids.join('; ')}; }`);
   // Inputs and outputs.
   for (let t = 0; t < T; t++) {
     const ch = text?.[t];
-    const xl = ch !== undefined ? `<x<SUB>${t}</SUB> = '${htmlLabel(ch === '\n' ? '\\n' : ch)}'>` : `<x<SUB>${t}</SUB>>`;
-    lines.push(`  x_${t} [label=${xl}, fillcolor="#f0f0f0", shape=box, style="filled"];`);
-    lines.push(`  y_${t} [label=<y<SUB>${t}</SUB><BR/><FONT POINT-SIZE="9">p(x<SUB>${t + 1}</SUB>)</FONT>>, fillcolor="#fbe3e3", shape=box, style="filled"];`);
+    const xl = ch !== undefined ? `x${sub(t)} = '${ch === '\n' ? '\\n' : ch}'` : `x${sub(t)}`;
+    lines.push(`  x_${t} [label=${dotString(xl)}, fillcolor="#f0f0f0", style="filled"];`);
+    lines.push(`  y_${t} [label=${dotString(`y${sub(t)}\np(x${sub(t + 1)})`)}, fillcolor="#fbe3e3", style="filled"];`);
   }
   for (let l = 1; l <= L; l++) {
     for (let t = 0; t < T; t++) {
-      const state = lstm ? 'h,c' : 'h';
-      lines.push(`  h${l}_${t} [label=<${name} ${l}<BR/><FONT POINT-SIZE="9">${state}<SUP>${l}</SUP><SUB>${t}</SUB></FONT>>, fillcolor="${LAYER_FILL[(l - 1) % LAYER_FILL.length]}"];`);
+      const state = lstm ? `h${sup(l)}${sub(t)}, c${sup(l)}${sub(t)}` : `h${sup(l)}${sub(t)}`;
+      lines.push(`  h${l}_${t} [label=${dotString(`${name} ${l}\n${state}`)}, fillcolor="${LAYER_FILL[(l - 1) % LAYER_FILL.length]}"];`);
     }
   }
   rank(Array.from({ length: T }, (_, t) => `x_${t}`));
@@ -107,8 +113,8 @@ export function unrolledDot(config: DiagramConfig, opts: DiagramOptions = {}): s
     for (let l = 1; l < L; l++) lines.push(`  h${l}_${t} -> h${l + 1}_${t};`);
     lines.push(`  h${L}_${t} -> y_${t};`);
     if (style === 'shortcut') {
-      for (let l = 2; l <= L; l++) lines.push(`  x_${t} -> h${l}_${t} [style=dashed, color="#888888", constraint=false];`);
-      for (let l = 1; l < L; l++) lines.push(`  h${l}_${t} -> y_${t} [style=dashed, color="#888888", constraint=false];`);
+      for (let l = 2; l <= L; l++) lines.push(`  x_${t}:w -> h${l}_${t}:w [style=dashed, color="#888888"];`);
+      for (let l = 1; l < L; l++) lines.push(`  h${l}_${t}:e -> y_${t}:e [style=dashed, color="#888888"];`);
     }
   }
   // Along time.

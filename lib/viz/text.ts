@@ -49,6 +49,11 @@ export function byteGlyphs(data: Bytes): string[] {
   return out;
 }
 
+/** What to print for one byte on its own: byteGlyphs of that byte ('\uFFFD' for any byte ≥ 0x80). */
+export function byteGlyph(b: number): string {
+  return byteGlyphs(Uint8Array.of(b))[0];
+}
+
 export interface ActivationHtmlOptions {
   /** Values are divided by this before colouring and clipped to ±1 (default 1, for tanh-range units). */
   range?: number;
@@ -94,8 +99,14 @@ export interface UnitViewOptions extends ActivationHtmlOptions {
   /** Positions [from, to) of the recording (default the first 1000). */
   from?: number;
   to?: number;
-  /** Squash the values with tanh first (default: true for c, whose range is unbounded, else false). */
+  /** Squash the values with tanh first (Karpathy's tanh(c)); default false. */
   tanh?: boolean;
+  /**
+   * Colour the deviation from the span's mean, scaled to the largest one: (v − mean) / max|v − mean|.
+   * Default true for c (unbounded, often far from 0, so raw or tanh colours would be one flat
+   * shade), false otherwise.
+   */
+  normalize?: boolean;
 }
 
 /** `activationHtml` of one recorded unit over a stretch of the text. */
@@ -104,12 +115,22 @@ export function unitHtml(rec: Recording, layer: number, kind: UnitKind, unit: nu
   if (!a) throw new Error(`layer ${layer} ${kind} was not recorded`);
   const from = Math.max(0, opts.from ?? 0);
   const to = Math.min(rec.length, opts.to ?? from + 1000);
-  const squash = opts.tanh ?? kind === 'c';
+  const squash = opts.tanh ?? false;
+  const normalize = opts.normalize ?? (kind === 'c' && !squash);
   const H = rec.hiddenSize;
   const v = new Float32Array(Math.max(0, to - from));
   for (let t = from; t < to; t++) v[t - from] = squash ? Math.tanh(a[t * H + unit]) : a[t * H + unit];
+  let range = opts.range ?? 1;
+  let note = '';
+  if (normalize && v.length) {
+    const mean = v.reduce((p, q) => p + q, 0) / v.length;
+    let max = 0;
+    for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs((v[i] -= mean)));
+    range = max > 0 ? max : 1;
+    note = ` (minus its mean ${mean.toFixed(2)}; ±${range.toFixed(2)} = full colour)`;
+  }
   const title = opts.title ?? `layer ${layer} ${squash ? `tanh(${kind})` : kind}[${unit}], bytes ${from}–${to}`;
-  return activationHtml(rec.bytes.subarray(from, to), v, { ...opts, title });
+  return activationHtml(rec.bytes.subarray(from, to), v, { ...opts, range, title: title + note });
 }
 
 /** Display `unitHtml(...)`. */
@@ -149,7 +170,8 @@ export function predictionsHtml(rec: Recording, opts: PredictionsHtmlOptions = {
   const from = Math.max(0, opts.from ?? 0);
   const to = Math.min(rec.length, opts.to ?? from + 200);
   const glyphs = byteGlyphs(rec.bytes);
-  const all = byteGlyphs(rec.vocab.idToByte);
+  // Each vocabulary byte on its own (neighbouring ids must not be decoded as one UTF-8 character).
+  const all = Array.from(rec.vocab.idToByte, byteGlyph);
   const cell = 'width:1.35em;height:1.35em;line-height:1.35em;text-align:center;box-sizing:border-box';
   const cols: string[] = [];
   for (let t = from; t < to; t++) {
@@ -163,7 +185,8 @@ export function predictionsHtml(rec: Recording, opts: PredictionsHtmlOptions = {
       const shade = `rgba(200,30,30,${Math.min(1, p).toFixed(3)})`;
       const fg = p > 0.5 ? '#fff' : '#000';
       const hit = id === next ? ';outline:2px solid #111;outline-offset:-2px' : '';
-      rows.push(`<div style="${cell};background:${shade};color:${fg}${hit}" title="p=${p.toFixed(3)}">${escapeHtml(predGlyph(all[id]))}</div>`);
+      const byte = rec.vocab.idToByte[id];
+      rows.push(`<div style="${cell};background:${shade};color:${fg}${hit}" title="0x${byte.toString(16).padStart(2, '0')} p=${p.toFixed(3)}">${escapeHtml(predGlyph(all[id]))}</div>`);
     }
     cols.push(`<div class="pred-col" style="display:flex;flex-direction:column;margin:0 1px 6px 0">${rows.join('')}</div>`);
     if (g === '\n') cols.push('<div style="flex-basis:100%;height:0"></div>');

@@ -160,7 +160,7 @@ export function saturationFigure(stats: readonly GateSaturation[], opts: { title
     title: { text: opts.title ?? `gate saturation: fraction of time < ${opts.low ?? 0.1} vs > ${opts.high ?? 0.9}` },
     height: opts.height ?? 380,
     showlegend: true,
-    legend: { orientation: 'h', y: -0.2 },
+    legend: { orientation: 'h', x: 1, xanchor: 'right', y: 1.13, yanchor: 'bottom' },
     shapes: [] as unknown[],
     annotations: [] as unknown[],
   };
