@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { CellType, CharModel, crossEntropy } from '../lib';
-import { useCpu } from './helpers';
+import { finiteDifference, useCpu } from './helpers';
 
 const B = 2, T = 4, V = 5, H = 3;
 const x = Int32Array.from([0, 1, 2, 3, 4, 3, 2, 1]);
@@ -19,21 +19,12 @@ function check(type: CellType): void {
   const s0 = model.cells.map((c) => Array.from({ length: c.stateCount }, (_, k) => tf.fill([B, H], 0.3 - 0.2 * k) as tf.Tensor2D));
   const lossFn = () => crossEntropy(model.forward(x, B, T, s0).logits, y) as tf.Scalar;
   const { grads } = tf.variableGrads(lossFn, [...params.values()]);
-  const eps = 1e-2;
   let worst = 0;
   let checked = 0;
   for (const [name, v] of params) {
     const analytic = grads[v.name].dataSync();
-    const base = v.dataSync().slice();
     for (let i = 0; i < v.size; i++) {
-      const at = (delta: number) => {
-        const w = base.slice();
-        w[i] += delta;
-        v.assign(tf.tensor(w, v.shape));
-        return tf.tidy(() => lossFn().dataSync()[0]);
-      };
-      const numeric = (at(eps) - at(-eps)) / (2 * eps);
-      v.assign(tf.tensor(base, v.shape));
+      const numeric = finiteDifference(v, i, lossFn);
       const err = Math.abs(numeric - analytic[i]);
       worst = Math.max(worst, err);
       checked++;

@@ -53,3 +53,20 @@ export function scalar(t: tf.Tensor): number {
   t.dispose();
   return v;
 }
+
+/**
+ * Central finite difference of `loss` with respect to entry i of variable v:
+ * (loss(v + eps·e_i) − loss(v − eps·e_i)) / 2·eps. Restores v afterwards.
+ */
+export function finiteDifference(v: tf.Variable, i: number, loss: () => tf.Scalar | tf.Tensor, eps = 1e-2): number {
+  const base = v.dataSync().slice();
+  const at = (delta: number) => {
+    const w = base.slice();
+    w[i] += delta;
+    v.assign(tf.tensor(w, v.shape));
+    return tf.tidy(() => loss().dataSync()[0]);
+  };
+  const numeric = (at(eps) - at(-eps)) / (2 * eps);
+  v.assign(tf.tensor(base, v.shape));
+  return numeric;
+}

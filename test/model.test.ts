@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { CharModel, countParams, crossEntropy, detachState, ModelConfig } from '../lib';
-import { useCpu } from './helpers';
+import { finiteDifference, useCpu } from './helpers';
 
 test("parameter count: the essay's 2-layer LSTM with 512 hidden nodes is ~3.3-3.5 M", async () => {
   await useCpu();
@@ -78,16 +78,8 @@ test('embedding input: gradient of the table matches finite differences; trains 
   const E = m.embedding!;
   const loss = () => crossEntropy(m.forward(x, 2, 3, m.zeroState(2)).logits, y);
   const g = tf.variableGrads(loss as () => tf.Scalar, [E]).grads[E.name].dataSync();
-  const base = E.dataSync().slice();
-  for (let i = 0; i < base.length; i++) {
-    const at = (d: number) => {
-      const w = base.slice();
-      w[i] += d;
-      E.assign(tf.tensor(w, E.shape));
-      return loss().dataSync()[0];
-    };
-    const numeric = (at(1e-2) - at(-1e-2)) / 2e-2;
-    E.assign(tf.tensor(base, E.shape));
+  for (let i = 0; i < E.size; i++) {
+    const numeric = finiteDifference(E, i, loss);
     assert.ok(Math.abs(numeric - g[i]) < 2e-3, `embed[${i}]: ${g[i]} vs ${numeric}`);
   }
   assert.ok(g.slice(4 * 3, 8 * 3).every((v) => v === 0), 'rows of unused ids get no gradient');
