@@ -137,17 +137,77 @@ const rnnSeq = custom((...args) => {
   };
 });
 
+/**
+ * GRU over T steps (PyTorch's nn.GRU): r, z = σ(x·W + b + h·U + bh), n = tanh(x·Wn + bn + r⊙(h·Un + bhn)),
+ * h' = (1−z)⊙n + z⊙h.
+ */
+const gruSeq = custom((...args) => {
+  const [X, h0, Wx, Wh, b, bh] = args.slice(0, 6) as tf.Tensor2D[];
+  const save = args[6] as tf.GradSaveFunc;
+  const B = h0.shape[0];
+  const T = X.shape[0] / B;
+  const XP = tf.add(tf.matMul(X, Wx), b) as tf.Tensor2D; // [T·B, 3H]
+  const xs = T === 1 ? [XP] : (tf.split(XP, T, 0) as tf.Tensor2D[]);
+  let h = h0;
+  const hs: tf.Tensor2D[] = [];
+  const acts: tf.Tensor2D[] = [];
+  for (let t = 0; t < T; t++) {
+    const [xr, xz, xn] = tf.split(xs[t], 3, 1) as tf.Tensor2D[];
+    const [hr, hz, hn] = tf.split(tf.add(tf.matMul(h, Wh), bh), 3, 1) as tf.Tensor2D[];
+    const r = tf.sigmoid(tf.add(xr, hr));
+    const z = tf.sigmoid(tf.add(xz, hz));
+    const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
+    h = tf.add(tf.mul(tf.sub(1, z), n), tf.mul(z, h)) as tf.Tensor2D;
+    hs.push(h);
+    acts.push(tf.concat([r, z, n, hn], 1) as tf.Tensor2D);
+  }
+  const Hs = tf.concat(hs, 0) as tf.Tensor2D;
+  const A = tf.concat(acts, 0) as tf.Tensor2D; // [T·B, 4H]: r, z, n and h·Un + bhn
+  save([X, h0, Wx, Wh, Hs, A]);
+  return {
+    value: Hs,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sX, sh0, sWx, sWh, sHs, sA] = saved as tf.Tensor2D[];
+      const H = sh0.shape[1];
+      const dhs = T === 1 ? [dy as tf.Tensor2D] : (tf.split(dy, T, 0) as tf.Tensor2D[]);
+      const as = T === 1 ? [sA] : (tf.split(sA, T, 0) as tf.Tensor2D[]);
+      const hsS = T === 1 ? [sHs] : (tf.split(sHs, T, 0) as tf.Tensor2D[]);
+      const WhT = tf.transpose(sWh);
+      let dhNext: tf.Tensor2D = tf.zerosLike(sh0);
+      const dxps: tf.Tensor2D[] = new Array(T);
+      const dhhs: tf.Tensor2D[] = new Array(T);
+      for (let t = T - 1; t >= 0; t--) {
+        const [r, z, n, hn] = tf.split(as[t], 4, 1) as tf.Tensor2D[];
+        const hPrev = t === 0 ? sh0 : hsS[t - 1];
+        const dh = tf.add(dhs[t], dhNext);
+        const dn = tf.mul(tf.mul(dh, tf.sub(1, z)), tf.sub(1, tf.square(n))); // through tanh
+        const dzp = tf.mul(tf.mul(dh, tf.sub(hPrev, n)), tf.mul(z, tf.sub(1, z)));
+        const drp = tf.mul(tf.mul(dn, hn), tf.mul(r, tf.sub(1, r)));
+        dxps[t] = tf.concat([drp, dzp, dn], 1) as tf.Tensor2D;
+        const dhh = tf.concat([drp, dzp, tf.mul(dn, r)], 1) as tf.Tensor2D;
+        dhhs[t] = dhh;
+        dhNext = tf.add(tf.mul(dh, z), tf.matMul(dhh, WhT)) as tf.Tensor2D;
+      }
+      const dXP = tf.concat(dxps, 0) as tf.Tensor2D;
+      const dHH = tf.concat(dhhs, 0) as tf.Tensor2D;
+      const Hprev = T === 1 ? sh0 : (tf.concat([sh0, sHs.slice([0, 0], [(T - 1) * B, H])], 0) as tf.Tensor2D);
+      return [tf.matMul(dXP, tf.transpose(sWx)), dhNext, tf.matMul(tf.transpose(sX), dXP), tf.matMul(tf.transpose(Hprev), dHH), tf.sum(dXP, 0), tf.sum(dHH, 0)];
+    },
+  };
+});
+
 /** Whether a sequence kernel exists for this cell type. */
 export function hasSequenceKernel(type: CellType): boolean {
-  return type === 'lstm' || type === 'rnn';
+  return type === 'lstm' || type === 'rnn' || type === 'gru';
 }
 
 /**
  * Run one layer over a chunk with the sequence kernel.
  * @param X inputs, time-major [T·batch, input]
  * @param state [h0] or [h0, c0]
+ * @param bh the GRU's recurrent bias
  */
-export function runSequence(type: CellType, X: tf.Tensor2D, state: tf.Tensor2D[], Wx: tf.Tensor2D, Wh: tf.Tensor2D, b: tf.Tensor1D): SequenceResult {
+export function runSequence(type: CellType, X: tf.Tensor2D, state: tf.Tensor2D[], Wx: tf.Tensor2D, Wh: tf.Tensor2D, b: tf.Tensor1D, bh?: tf.Tensor1D): SequenceResult {
   const B = state[0].shape[0];
   const H = state[0].shape[1];
   const TB = X.shape[0];
@@ -158,6 +218,11 @@ export function runSequence(type: CellType, X: tf.Tensor2D, state: tf.Tensor2D[]
   }
   if (type === 'rnn') {
     const outputs = rnnSeq(X, state[0], Wx, Wh, b) as tf.Tensor2D;
+    return { outputs, state: [outputs.slice([TB - B, 0], [B, H]) as tf.Tensor2D] };
+  }
+  if (type === 'gru') {
+    if (!bh) throw new Error('runSequence: the GRU needs its recurrent bias bh');
+    const outputs = gruSeq(X, state[0], Wx, Wh, b, bh) as tf.Tensor2D;
     return { outputs, state: [outputs.slice([TB - B, 0], [B, H]) as tf.Tensor2D] };
   }
   throw new Error(`no sequence kernel for ${type}`);

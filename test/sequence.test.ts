@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CellType, CharModel, crossEntropy } from '../lib';
 import { maxAbsDiff, randomArray, useCpu } from './helpers';
 
-for (const type of ['lstm', 'rnn'] as CellType[]) {
+for (const type of ['lstm', 'rnn', 'gru'] as CellType[]) {
   test(`${type}: sequence kernel = step-by-step cell (values and gradients, max abs diff < 1e-5)`, async () => {
     await useCpu();
     const V = 7, H = 6, B = 3, T = 5;
