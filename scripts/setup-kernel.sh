@@ -46,7 +46,11 @@ elif [ ! -d notebooks/lib ]; then
   exit 1
 fi
 
-npx --no-install tslab install --python="$PY" \
+if [ ! -x "$ROOT/node_modules/.bin/tslab" ]; then
+  echo "setup-kernel: node_modules/.bin/tslab is missing: run npm install first" >&2
+  exit 1
+fi
+"$ROOT/node_modules/.bin/tslab" install --python="$PY" \
   --binary="$ROOT/node_modules/.bin/tslab" --prefix="$ROOT/.jupyter" >/dev/null
 
 # Confirm that Jupyter resolves `tslab` to the project-local spec.

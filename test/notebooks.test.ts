@@ -26,6 +26,9 @@ const SETUP_NB = '00-setup-check';
 
 interface Run {
   status: number | null;
+  /** stdout alone (the runner's status lines and summary). */
+  stdout: string;
+  /** stdout and stderr together. */
   out: string;
 }
 
@@ -38,7 +41,7 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}, time
     maxBuffer: 64 * 1024 * 1024,
   });
   if (r.error) throw r.error;
-  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  return { status: r.status, stdout: r.stdout ?? '', out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
 function lastLine(s: string): string {
@@ -87,7 +90,7 @@ test('notebooks/lib is the symlink through which notebooks import the library', 
 
 test('every notebook executes in smoke mode', { timeout: 900_000 }, () => {
   const r = run(PY, ['scripts/run-notebooks.py', '--out', outDir, '--html'], { NB_SMOKE: '1' });
-  const summary = lastLine(r.out);
+  const summary = lastLine(r.stdout);
   assert.equal(summary, `${NOTEBOOKS.length} passed, 0 failed`, `runner output:\n${r.out}`);
   assert.equal(r.status, 0, r.out);
   for (const nb of NOTEBOOKS) {
@@ -118,7 +121,7 @@ test('the runner fails on TypeScript errors and exceptions and prints the cell s
   const ok = make('ok.ipynb', ['console.log(6 * 7);']);
   const r = run(PY, ['scripts/run-notebooks.py', typeErr, thrown, ok]);
   assert.equal(r.status, 1, r.out);
-  assert.equal(lastLine(r.out), '1 passed, 2 failed', r.out);
+  assert.equal(lastLine(r.stdout), '1 passed, 2 failed', r.out);
   assert.match(r.out, /type-error\.ipynb: FAILED/);
   assert.match(r.out, /not assignable to type 'number'/, 'TS diagnostic not shown');
   assert.match(r.out, /throws\.ipynb: FAILED/);
