@@ -193,17 +193,18 @@ export interface SplitFractions {
   test?: number;
 }
 
-export interface Split {
-  train: Uint8Array;
-  val: Uint8Array;
-  test: Uint8Array;
+/** The three parts, of the same type as the data (a Buffer's parts are Buffers). */
+export interface Split<T extends Uint8Array = Uint8Array> {
+  train: T;
+  val: T;
+  test: T;
 }
 
 /**
  * Contiguous train/validation/test split by fractions (char-rnn's default 0.95/0.05/0).
  * When the fractions add up to 1, rounding leftovers go to train.
  */
-export function splitCorpus(data: Uint8Array, fractions: SplitFractions = { train: 0.95, val: 0.05, test: 0 }): Split {
+export function splitCorpus<T extends Uint8Array>(data: T, fractions: SplitFractions = { train: 0.95, val: 0.05, test: 0 }): Split<T> {
   const test = fractions.test ?? 0;
   for (const [k, v] of Object.entries({ train: fractions.train, val: fractions.val, test })) {
     if (!(v >= 0 && v <= 1)) throw new UserError(`split fraction ${k}=${v} must be between 0 and 1`);
@@ -217,8 +218,8 @@ export function splitCorpus(data: Uint8Array, fractions: SplitFractions = { trai
   const whole = Math.abs(fractions.train + fractions.val + test - 1) < 1e-9;
   const nTrain = whole ? n - nVal - nTest : Math.floor(n * fractions.train);
   return {
-    train: data.subarray(0, nTrain),
-    val: data.subarray(nTrain, nTrain + nVal),
-    test: data.subarray(nTrain + nVal, nTrain + nVal + nTest),
+    train: data.subarray(0, nTrain) as T,
+    val: data.subarray(nTrain, nTrain + nVal) as T,
+    test: data.subarray(nTrain + nVal, nTrain + nVal + nTest) as T,
   };
 }

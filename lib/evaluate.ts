@@ -18,7 +18,16 @@ export interface EvaluateArgs {
  * with at most batchSize−1 trailing ids unused. Returns NaN for fewer than 2 ids.
  */
 export function evaluateLoss(model: CharModel, ids: Int32Array, args: EvaluateArgs = {}): number {
-  if (ids.length < 2) return NaN;
+  const { totalNats, count } = evaluateTotal(model, ids, args);
+  return count ? totalNats / count : NaN;
+}
+
+/**
+ * Like evaluateLoss, but the sum of the per-prediction losses (nats) and how many predictions
+ * were scored — what a per-byte rate over non-byte ids (e.g. tokens) needs.
+ */
+export function evaluateTotal(model: CharModel, ids: Int32Array, args: EvaluateArgs = {}): { totalNats: number; count: number } {
+  if (ids.length < 2) return { totalNats: 0, count: 0 };
   const seqLength = args.seqLength ?? 100;
   const B = Math.max(1, Math.min(args.batchSize ?? 32, Math.floor((ids.length - 1) / seqLength)));
   const n = Math.floor((ids.length - 1) / B); // ids per stream
@@ -45,5 +54,5 @@ export function evaluateLoss(model: CharModel, ids: Int32Array, args: EvaluateAr
     count += B * T;
   }
   disposeState(state);
-  return total / count;
+  return { totalNats: total, count };
 }

@@ -59,6 +59,8 @@ export interface TrainArgs {
   onProgress?: (p: TrainProgress) => void;
   /** Polled every step; return true to stop (e.g. after Ctrl-C). A checkpoint is written. */
   shouldStop?: () => boolean;
+  /** Stop after this much wall-clock time in run() (a time budget); progress and ETA use it too. */
+  maxSeconds?: number;
 }
 
 export interface TrainProgress {
@@ -83,7 +85,7 @@ export interface History {
   val: { step: number; loss: number }[];
 }
 
-export type StopReason = 'done' | 'early-stopping' | 'interrupted';
+export type StopReason = 'done' | 'early-stopping' | 'interrupted' | 'time-budget';
 
 export interface TrainResult {
   reason: StopReason;
@@ -108,8 +110,8 @@ const DEFAULTS = {
   checkpointEvery: 0,
 };
 
-type Resolved = Required<Omit<TrainArgs, 'steps' | 'epochs' | 'checkpointDir' | 'onProgress' | 'shouldStop' | 'valBatchSize'>> &
-  Pick<TrainArgs, 'checkpointDir' | 'onProgress' | 'shouldStop' | 'valBatchSize'> & { totalSteps: number };
+type Resolved = Required<Omit<TrainArgs, 'steps' | 'epochs' | 'checkpointDir' | 'onProgress' | 'shouldStop' | 'valBatchSize' | 'maxSeconds'>> &
+  Pick<TrainArgs, 'checkpointDir' | 'onProgress' | 'shouldStop' | 'valBatchSize' | 'maxSeconds'> & { totalSteps: number };
 
 /** A non-finite loss or gradient: training stopped, the last checkpoint is kept. */
 export class NonFiniteLossError extends UserError {
@@ -259,17 +261,22 @@ export class Trainer {
         reason = 'interrupted';
         break;
       }
+      if (a.maxSeconds !== undefined && (performance.now() - t0) / 1000 >= a.maxSeconds) {
+        reason = 'time-budget';
+        break;
+      }
       const loss = this.trainStep();
       const last = this.step === a.totalSteps;
       let event: TrainProgress['event'] = 'step';
       let improved = false;
-      if ((a.evalEvery > 0 && this.step % a.evalEvery === 0) || last) {
+      if (this.valIds && ((a.evalEvery > 0 && this.step % a.evalEvery === 0) || last)) {
         const before = this.bestValLoss;
         valLoss = this.validate();
         improved = this.bestValLoss < before;
         event = 'eval';
       }
       const tp = this.throughput();
+      if (a.maxSeconds !== undefined) tp.etaSec = Math.max(0, Math.min(tp.etaSec, a.maxSeconds - (performance.now() - t0) / 1000));
       a.onProgress?.({ event, step: this.step, totalSteps: a.totalSteps, epoch: this.epoch, loss, valLoss, learningRate: this.learningRateAt(this.step - 1), ...tp });
       if (a.checkpointDir && (improved || last || (a.checkpointEvery > 0 && this.step % a.checkpointEvery === 0))) this.save(a.checkpointDir);
       if (event === 'eval' && a.patience > 0 && this.badEvals >= a.patience) {
@@ -278,6 +285,9 @@ export class Trainer {
       }
       // Let the event loop run (Ctrl-C handlers, display updates): costs microseconds a step.
       await new Promise((r) => setImmediate(r));
+    }
+    if (reason === 'time-budget' && this.valIds && this.history.val.at(-1)?.step !== this.step) {
+      valLoss = this.validate();
     }
     if (a.checkpointDir && reason !== 'done') this.save(a.checkpointDir);
     const seconds = (performance.now() - t0) / 1000;
@@ -288,8 +298,8 @@ export class Trainer {
 
   /** What resume needs, as JSON (tensors go to trainer.safetensors). */
   private trainingState(): Record<string, unknown> {
-    const { onProgress, shouldStop, checkpointDir, ...args } = this.args;
-    void onProgress, shouldStop, checkpointDir;
+    const { onProgress, shouldStop, checkpointDir, maxSeconds, ...args } = this.args;
+    void onProgress, shouldStop, checkpointDir, maxSeconds;
     return {
       step: this.step,
       args,

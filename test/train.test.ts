@@ -149,3 +149,18 @@ test('resuming on different data is refused', async () => {
   const other = { train: ids.subarray(1, 1501), val: data.val };
   assert.throws(() => Trainer.resume(dir, other), /training data differs/);
 });
+
+test('without validation data no NaN validation is reported; a time budget stops the run', async () => {
+  await useCpu();
+  const seen: (number | undefined)[] = [];
+  const tr = new Trainer(fresh(), vocab, { train: data.train }, { ...base, steps: 4, onProgress: (p) => seen.push(p.valLoss) });
+  const r = await tr.run();
+  assert.deepEqual(r.history.val, []);
+  assert.ok(seen.every((v) => v === undefined), `valLoss reported: ${seen}`);
+  const timed = new Trainer(fresh(), vocab, data, { ...base, steps: 1_000_000, maxSeconds: 0.5 });
+  const t0 = Date.now();
+  const r2 = await timed.run();
+  assert.equal(r2.reason, 'time-budget');
+  assert.ok(Date.now() - t0 < 5000 && r2.steps > 0 && r2.steps < 1_000_000);
+  assert.equal(r2.history.val.at(-1)?.step, r2.steps, 'validated at the step it stopped');
+});
