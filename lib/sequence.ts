@@ -44,20 +44,24 @@ const lstmPacked = custom((...args) => {
   const cs: tf.Tensor2D[] = [];
   const acts: tf.Tensor2D[] = [];
   for (let t = 0; t < T; t++) {
-    const z = tf.add(xs[t], tf.matMul(h, Wh)) as tf.Tensor2D;
-    const [zi, zf, zg, zo] = tf.split(z, 4, 1) as tf.Tensor2D[];
-    const i = tf.sigmoid(zi);
-    const f = tf.sigmoid(zf);
-    const g = tf.tanh(zg);
-    const o = tf.sigmoid(zo);
-    c = tf.add(tf.mul(f, c), tf.mul(i, g)) as tf.Tensor2D;
-    h = tf.mul(o, tf.tanh(c)) as tf.Tensor2D;
+    // Per-step tidy: only h, c and the gate activations outlive the step (bounded memory).
+    [h, c] = tf.tidy(() => {
+      const z = tf.add(xs[t], tf.matMul(h, Wh)) as tf.Tensor2D;
+      const [zi, zf, zg, zo] = tf.split(z, 4, 1) as tf.Tensor2D[];
+      const i = tf.sigmoid(zi);
+      const f = tf.sigmoid(zf);
+      const g = tf.tanh(zg);
+      const o = tf.sigmoid(zo);
+      const cNew = tf.add(tf.mul(f, c), tf.mul(i, g)) as tf.Tensor2D;
+      acts.push(tf.keep(tf.concat([i, f, g, o], 1) as tf.Tensor2D));
+      return [tf.mul(o, tf.tanh(cNew)) as tf.Tensor2D, cNew];
+    });
     hs.push(h);
     cs.push(c);
-    acts.push(tf.concat([i, f, g, o], 1) as tf.Tensor2D);
   }
   const Hs = tf.concat(hs, 0) as tf.Tensor2D; // [T·B, H]
   const A = tf.concat(acts, 0) as tf.Tensor2D; // [T·B, 4H] gate activations
+  tf.dispose(acts); // kept out of the per-step tidies above; A holds them now
   const C = tf.concat(cs, 0) as tf.Tensor2D; // [T·B, H] cell states
   save([X, h0, c0, Wx, Wh, Hs, A, C]);
   return {
@@ -73,20 +77,22 @@ const lstmPacked = custom((...args) => {
       let dhNext: tf.Tensor2D = tf.zerosLike(sh0);
       const dzs: tf.Tensor2D[] = new Array(T);
       for (let t = T - 1; t >= 0; t--) {
-        const [i, f, g, o] = tf.split(as[t], 4, 1) as tf.Tensor2D[];
-        const cPrev = t === 0 ? sc0 : cs2[t - 1];
-        const tc = tf.tanh(cs2[t]);
-        const dh = tf.add(dhs[t], dhNext);
-        const dO = tf.mul(dh, tc);
-        const dc = tf.add(dcNext, tf.mul(tf.mul(dh, o), tf.sub(1, tf.square(tc))));
-        const dzi = tf.mul(tf.mul(dc, g), tf.mul(i, tf.sub(1, i)));
-        const dzf = tf.mul(tf.mul(dc, cPrev), tf.mul(f, tf.sub(1, f)));
-        const dzg = tf.mul(tf.mul(dc, i), tf.sub(1, tf.square(g)));
-        const dzo = tf.mul(dO, tf.mul(o, tf.sub(1, o)));
-        const dz = tf.concat([dzi, dzf, dzg, dzo], 1) as tf.Tensor2D;
-        dzs[t] = dz;
-        dcNext = tf.mul(dc, f) as tf.Tensor2D;
-        dhNext = tf.matMul(dz, WhT);
+        const prev = [dhNext, dcNext];
+        [dzs[t], dcNext, dhNext] = tf.tidy(() => {
+          const [i, f, g, o] = tf.split(as[t], 4, 1) as tf.Tensor2D[];
+          const cPrev = t === 0 ? sc0 : cs2[t - 1];
+          const tc = tf.tanh(cs2[t]);
+          const dh = tf.add(dhs[t], dhNext);
+          const dO = tf.mul(dh, tc);
+          const dc = tf.add(dcNext, tf.mul(tf.mul(dh, o), tf.sub(1, tf.square(tc))));
+          const dzi = tf.mul(tf.mul(dc, g), tf.mul(i, tf.sub(1, i)));
+          const dzf = tf.mul(tf.mul(dc, cPrev), tf.mul(f, tf.sub(1, f)));
+          const dzg = tf.mul(tf.mul(dc, i), tf.sub(1, tf.square(g)));
+          const dzo = tf.mul(dO, tf.mul(o, tf.sub(1, o)));
+          const dz = tf.concat([dzi, dzf, dzg, dzo], 1) as tf.Tensor2D;
+          return [dz, tf.mul(dc, f) as tf.Tensor2D, tf.matMul(dz, WhT)];
+        });
+        if (t < T - 1) tf.dispose(prev); // the zeros and the first dcNext belong to the caller's scope
       }
       const dZ = tf.concat(dzs, 0) as tf.Tensor2D; // [T·B, 4H]
       const Hprev = T === 1 ? sh0 : (tf.concat([sh0, sHs.slice([0, 0], [(T - 1) * B, H])], 0) as tf.Tensor2D);

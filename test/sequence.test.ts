@@ -38,3 +38,19 @@ for (const type of ['lstm', 'rnn', 'gru'] as CellType[]) {
     assert.ok(a.grads.every((g) => g.some((v) => Math.abs(v) > 1e-4)), 'every weight gets a non-zero gradient');
   });
 }
+
+test('training with the sequence kernels leaks no tensors', async () => {
+  await useCpu();
+  const { ByteVocab, Trainer } = await import('../lib');
+  const text = Buffer.from('some text to train on, repeated. '.repeat(30));
+  const vocab = ByteVocab.fromData(text);
+  for (const modelType of ['lstm', 'rnn', 'gru'] as CellType[]) {
+    const m = new CharModel({ modelType, vocabSize: vocab.size, hiddenSize: 8, numLayers: 2, dropout: 0.1 }, 1);
+    const tr = new Trainer(m, vocab, { train: vocab.encode(text) }, { batchSize: 4, seqLength: 10, steps: 0, optimizer: 'adam' });
+    tr.trainStep();
+    tr.trainStep();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) tr.trainStep();
+    assert.equal(tf.memory().numTensors, before, `${modelType}: tensors after 5 more steps`);
+  }
+});
