@@ -116,7 +116,8 @@ const rnnSeq = custom((...args) => {
   let h = h0;
   const hs: tf.Tensor2D[] = [];
   for (let t = 0; t < T; t++) {
-    h = tf.tanh(tf.add(xs[t], tf.matMul(h, Wh))) as tf.Tensor2D;
+    const hPrev = h;
+    h = tf.tidy(() => tf.tanh(tf.add(xs[t], tf.matMul(hPrev, Wh))) as tf.Tensor2D);
     hs.push(h);
   }
   const Hs = tf.concat(hs, 0) as tf.Tensor2D;
@@ -132,9 +133,12 @@ const rnnSeq = custom((...args) => {
       let dhNext: tf.Tensor2D = tf.zerosLike(sh0);
       const dzs: tf.Tensor2D[] = new Array(T);
       for (let t = T - 1; t >= 0; t--) {
-        const dz = tf.mul(tf.add(dhs[t], dhNext), tf.sub(1, tf.square(hsS[t]))) as tf.Tensor2D;
-        dzs[t] = dz;
-        dhNext = tf.matMul(dz, WhT);
+        const prev = dhNext;
+        [dzs[t], dhNext] = tf.tidy(() => {
+          const dz = tf.mul(tf.add(dhs[t], prev), tf.sub(1, tf.square(hsS[t]))) as tf.Tensor2D;
+          return [dz, tf.matMul(dz, WhT)];
+        });
+        if (t < T - 1) prev.dispose();
       }
       const dZ = tf.concat(dzs, 0) as tf.Tensor2D;
       const Hprev = T === 1 ? sh0 : (tf.concat([sh0, sHs.slice([0, 0], [(T - 1) * B, H])], 0) as tf.Tensor2D);
@@ -158,17 +162,21 @@ const gruSeq = custom((...args) => {
   const hs: tf.Tensor2D[] = [];
   const acts: tf.Tensor2D[] = [];
   for (let t = 0; t < T; t++) {
-    const [xr, xz, xn] = tf.split(xs[t], 3, 1) as tf.Tensor2D[];
-    const [hr, hz, hn] = tf.split(tf.add(tf.matMul(h, Wh), bh), 3, 1) as tf.Tensor2D[];
-    const r = tf.sigmoid(tf.add(xr, hr));
-    const z = tf.sigmoid(tf.add(xz, hz));
-    const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
-    h = tf.add(tf.mul(tf.sub(1, z), n), tf.mul(z, h)) as tf.Tensor2D;
+    const hPrev = h;
+    h = tf.tidy(() => {
+      const [xr, xz, xn] = tf.split(xs[t], 3, 1) as tf.Tensor2D[];
+      const [hr, hz, hn] = tf.split(tf.add(tf.matMul(hPrev, Wh), bh), 3, 1) as tf.Tensor2D[];
+      const r = tf.sigmoid(tf.add(xr, hr));
+      const z = tf.sigmoid(tf.add(xz, hz));
+      const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
+      acts.push(tf.keep(tf.concat([r, z, n, hn], 1) as tf.Tensor2D));
+      return tf.add(tf.mul(tf.sub(1, z), n), tf.mul(z, hPrev)) as tf.Tensor2D;
+    });
     hs.push(h);
-    acts.push(tf.concat([r, z, n, hn], 1) as tf.Tensor2D);
   }
   const Hs = tf.concat(hs, 0) as tf.Tensor2D;
   const A = tf.concat(acts, 0) as tf.Tensor2D; // [T·B, 4H]: r, z, n and h·Un + bhn
+  tf.dispose(acts);
   save([X, h0, Wx, Wh, Hs, A]);
   return {
     value: Hs,
@@ -183,16 +191,18 @@ const gruSeq = custom((...args) => {
       const dxps: tf.Tensor2D[] = new Array(T);
       const dhhs: tf.Tensor2D[] = new Array(T);
       for (let t = T - 1; t >= 0; t--) {
-        const [r, z, n, hn] = tf.split(as[t], 4, 1) as tf.Tensor2D[];
-        const hPrev = t === 0 ? sh0 : hsS[t - 1];
-        const dh = tf.add(dhs[t], dhNext);
-        const dn = tf.mul(tf.mul(dh, tf.sub(1, z)), tf.sub(1, tf.square(n))); // through tanh
-        const dzp = tf.mul(tf.mul(dh, tf.sub(hPrev, n)), tf.mul(z, tf.sub(1, z)));
-        const drp = tf.mul(tf.mul(dn, hn), tf.mul(r, tf.sub(1, r)));
-        dxps[t] = tf.concat([drp, dzp, dn], 1) as tf.Tensor2D;
-        const dhh = tf.concat([drp, dzp, tf.mul(dn, r)], 1) as tf.Tensor2D;
-        dhhs[t] = dhh;
-        dhNext = tf.add(tf.mul(dh, z), tf.matMul(dhh, WhT)) as tf.Tensor2D;
+        const prev = dhNext;
+        [dxps[t], dhhs[t], dhNext] = tf.tidy(() => {
+          const [r, z, n, hn] = tf.split(as[t], 4, 1) as tf.Tensor2D[];
+          const hPrev = t === 0 ? sh0 : hsS[t - 1];
+          const dh = tf.add(dhs[t], prev);
+          const dn = tf.mul(tf.mul(dh, tf.sub(1, z)), tf.sub(1, tf.square(n))); // through tanh
+          const dzp = tf.mul(tf.mul(dh, tf.sub(hPrev, n)), tf.mul(z, tf.sub(1, z)));
+          const drp = tf.mul(tf.mul(dn, hn), tf.mul(r, tf.sub(1, r)));
+          const dhh = tf.concat([drp, dzp, tf.mul(dn, r)], 1) as tf.Tensor2D;
+          return [tf.concat([drp, dzp, dn], 1) as tf.Tensor2D, dhh, tf.add(tf.mul(dh, z), tf.matMul(dhh, WhT)) as tf.Tensor2D];
+        });
+        if (t < T - 1) prev.dispose();
       }
       const dXP = tf.concat(dxps, 0) as tf.Tensor2D;
       const dHH = tf.concat(dhhs, 0) as tf.Tensor2D;
