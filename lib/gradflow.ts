@@ -71,12 +71,15 @@ function windowNorms(model: CharModel, ids: Int32Array, start: ModelState): { no
       return tf.neg(logp.slice([0, target], [1, 1]).reshape([])) as tf.Scalar;
     };
     const { value, grads } = tf.valueAndGrads(lossFn)(eps);
-    const sq = grads.map((g) => tf.sum(tf.square(g)));
-    const all = tf.stack(sq).dataSync();
+    // Norms in float64 from the raw values: squaring in float32 underflows below ~1e-22.
     const norms = Array.from({ length: L }, (_, l) => {
       const n = new Float64Array(S);
-      // k = S−1−t
-      for (let t = 0; t < S; t++) n[S - 1 - t] = Math.sqrt(all[l * S + t]);
+      for (let t = 0; t < S; t++) {
+        const g = grads[l * S + t].dataSync();
+        let sum = 0;
+        for (let i = 0; i < g.length; i++) sum += g[i] * g[i];
+        n[S - 1 - t] = Math.sqrt(sum); // k = S−1−t
+      }
       return n;
     });
     result = { norms, loss: value.dataSync()[0] };

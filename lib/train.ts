@@ -115,8 +115,9 @@ type Resolved = Required<Omit<TrainArgs, 'steps' | 'epochs' | 'checkpointDir' | 
 
 /** A non-finite loss or gradient: training stopped, the last checkpoint is kept. */
 export class NonFiniteLossError extends UserError {
-  constructor(step: number, loss: number, norm: number) {
-    super(`loss became ${Number.isFinite(loss) ? loss : String(loss)} (gradient norm ${norm}) at step ${step}: training stopped, the last good checkpoint is kept; lower the learning rate or enable gradient clipping`);
+  constructor(step: number, loss: number, norm: number, hasCheckpoint = true) {
+    const kept = hasCheckpoint ? 'the last good checkpoint is kept' : 'the weights are those of the previous step';
+    super(`loss became ${Number.isFinite(loss) ? loss : String(loss)} (gradient norm ${norm}) at step ${step}: training stopped, ${kept}; lower the learning rate or enable gradient clipping`);
   }
 }
 
@@ -209,7 +210,7 @@ export class Trainer {
     if (!stats.ok) {
       disposeState(next);
       this.carry = undefined;
-      throw new NonFiniteLossError(this.step + 1, stats.loss, stats.norm);
+      throw new NonFiniteLossError(this.step + 1, stats.loss, stats.norm, this.args.checkpointDir !== undefined);
     }
     this.carry = next;
     this.step++;
