@@ -20,6 +20,17 @@ export interface SequenceResult {
   state: tf.Tensor2D[];
 }
 
+/** A time-major [T·B, n] tensor as T tensors [B, n]. */
+function splitSteps(x: tf.Tensor2D, T: number): tf.Tensor2D[] {
+  return T === 1 ? [x] : (tf.split(x, T, 0) as tf.Tensor2D[]);
+}
+
+/** h_{t−1} for every step: [h0; Hs without its last step], time-major [T·B, H]. */
+function previousStates(h0: tf.Tensor2D, Hs: tf.Tensor2D, T: number): tf.Tensor2D {
+  const [B, H] = h0.shape;
+  return T === 1 ? h0 : (tf.concat([h0, Hs.slice([0, 0], [(T - 1) * B, H])], 0) as tf.Tensor2D);
+}
+
 type Fn = (...args: tf.Tensor[]) => tf.Tensor;
 
 function custom(f: (...args: (tf.Tensor | tf.GradSaveFunc)[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] }): Fn {
@@ -37,7 +48,7 @@ const lstmPacked = custom((...args) => {
   const H = h0.shape[1];
   const T = X.shape[0] / B;
   const XP = tf.add(tf.matMul(X, Wx), b) as tf.Tensor2D; // [T·B, 4H]
-  const xs = T === 1 ? [XP] : (tf.split(XP, T, 0) as tf.Tensor2D[]);
+  const xs = splitSteps(XP, T);
   let h = h0;
   let c = c0;
   const hs: tf.Tensor2D[] = [];
@@ -70,9 +81,9 @@ const lstmPacked = custom((...args) => {
       const [sX, sh0, sc0, sWx, sWh, sHs, sA, sC] = saved as tf.Tensor2D[];
       const dHs = dy.slice([0, 0], [T * B, H]) as tf.Tensor2D;
       let dcNext = dy.slice([T * B, 0], [B, H]) as tf.Tensor2D;
-      const dhs = T === 1 ? [dHs] : (tf.split(dHs, T, 0) as tf.Tensor2D[]);
-      const as = T === 1 ? [sA] : (tf.split(sA, T, 0) as tf.Tensor2D[]);
-      const cs2 = T === 1 ? [sC] : (tf.split(sC, T, 0) as tf.Tensor2D[]);
+      const dhs = splitSteps(dHs, T);
+      const as = splitSteps(sA, T);
+      const cs2 = splitSteps(sC, T);
       const WhT = tf.transpose(sWh);
       let dhNext: tf.Tensor2D = tf.zerosLike(sh0);
       const dzs: tf.Tensor2D[] = new Array(T);
@@ -95,7 +106,7 @@ const lstmPacked = custom((...args) => {
         if (t < T - 1) tf.dispose(prev); // the zeros and the first dcNext belong to the caller's scope
       }
       const dZ = tf.concat(dzs, 0) as tf.Tensor2D; // [T·B, 4H]
-      const Hprev = T === 1 ? sh0 : (tf.concat([sh0, sHs.slice([0, 0], [(T - 1) * B, H])], 0) as tf.Tensor2D);
+      const Hprev = previousStates(sh0, sHs, T);
       const dX = tf.matMul(dZ, tf.transpose(sWx));
       const dWx = tf.matMul(tf.transpose(sX), dZ);
       const dWh = tf.matMul(tf.transpose(Hprev), dZ);
@@ -112,7 +123,7 @@ const rnnSeq = custom((...args) => {
   const B = h0.shape[0];
   const T = X.shape[0] / B;
   const XP = tf.add(tf.matMul(X, Wx), b) as tf.Tensor2D;
-  const xs = T === 1 ? [XP] : (tf.split(XP, T, 0) as tf.Tensor2D[]);
+  const xs = splitSteps(XP, T);
   let h = h0;
   const hs: tf.Tensor2D[] = [];
   for (let t = 0; t < T; t++) {
@@ -126,9 +137,8 @@ const rnnSeq = custom((...args) => {
     value: Hs,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sX, sh0, sWx, sWh, sHs] = saved as tf.Tensor2D[];
-      const H = sh0.shape[1];
-      const dhs = T === 1 ? [dy as tf.Tensor2D] : (tf.split(dy, T, 0) as tf.Tensor2D[]);
-      const hsS = T === 1 ? [sHs] : (tf.split(sHs, T, 0) as tf.Tensor2D[]);
+      const dhs = splitSteps(dy as tf.Tensor2D, T);
+      const hsS = splitSteps(sHs, T);
       const WhT = tf.transpose(sWh);
       let dhNext: tf.Tensor2D = tf.zerosLike(sh0);
       const dzs: tf.Tensor2D[] = new Array(T);
@@ -141,7 +151,7 @@ const rnnSeq = custom((...args) => {
         if (t < T - 1) prev.dispose();
       }
       const dZ = tf.concat(dzs, 0) as tf.Tensor2D;
-      const Hprev = T === 1 ? sh0 : (tf.concat([sh0, sHs.slice([0, 0], [(T - 1) * B, H])], 0) as tf.Tensor2D);
+      const Hprev = previousStates(sh0, sHs, T);
       return [tf.matMul(dZ, tf.transpose(sWx)), dhNext, tf.matMul(tf.transpose(sX), dZ), tf.matMul(tf.transpose(Hprev), dZ), tf.sum(dZ, 0)];
     },
   };
@@ -157,7 +167,7 @@ const gruSeq = custom((...args) => {
   const B = h0.shape[0];
   const T = X.shape[0] / B;
   const XP = tf.add(tf.matMul(X, Wx), b) as tf.Tensor2D; // [T·B, 3H]
-  const xs = T === 1 ? [XP] : (tf.split(XP, T, 0) as tf.Tensor2D[]);
+  const xs = splitSteps(XP, T);
   let h = h0;
   const hs: tf.Tensor2D[] = [];
   const acts: tf.Tensor2D[] = [];
@@ -182,10 +192,9 @@ const gruSeq = custom((...args) => {
     value: Hs,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sX, sh0, sWx, sWh, sHs, sA] = saved as tf.Tensor2D[];
-      const H = sh0.shape[1];
-      const dhs = T === 1 ? [dy as tf.Tensor2D] : (tf.split(dy, T, 0) as tf.Tensor2D[]);
-      const as = T === 1 ? [sA] : (tf.split(sA, T, 0) as tf.Tensor2D[]);
-      const hsS = T === 1 ? [sHs] : (tf.split(sHs, T, 0) as tf.Tensor2D[]);
+      const dhs = splitSteps(dy as tf.Tensor2D, T);
+      const as = splitSteps(sA, T);
+      const hsS = splitSteps(sHs, T);
       const WhT = tf.transpose(sWh);
       let dhNext: tf.Tensor2D = tf.zerosLike(sh0);
       const dxps: tf.Tensor2D[] = new Array(T);
@@ -206,7 +215,7 @@ const gruSeq = custom((...args) => {
       }
       const dXP = tf.concat(dxps, 0) as tf.Tensor2D;
       const dHH = tf.concat(dhhs, 0) as tf.Tensor2D;
-      const Hprev = T === 1 ? sh0 : (tf.concat([sh0, sHs.slice([0, 0], [(T - 1) * B, H])], 0) as tf.Tensor2D);
+      const Hprev = previousStates(sh0, sHs, T);
       return [tf.matMul(dXP, tf.transpose(sWx)), dhNext, tf.matMul(tf.transpose(sX), dXP), tf.matMul(tf.transpose(Hprev), dHH), tf.sum(dXP, 0), tf.sum(dHH, 0)];
     },
   };
