@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BatchLoader } from './batches';
-import { loadCheckpoint, modelTensors, saveCheckpoint } from './checkpoint';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { CellType } from './cells';
 import { sha256 } from './corpus';
 import { UserError } from './errors';
