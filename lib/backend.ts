@@ -2,11 +2,13 @@
  * Run-time choice of the TensorFlow.js backend, fastest first:
  *   tensorflow (@tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node; optional deps that
  *   need libtensorflow and may have failed to install) → wasm → cpu.
- * Override with UNREASONABLE_BACKEND=tensorflow|wasm|cpu (or pass `prefer`).
+ * Override with UNREASONABLE_BACKEND=tensorflow|wasm|cpu (or pass `prefer`); the wasm backend
+ * runs UNREASONABLE_THREADS threads (default: the machine's cores; 1 = the stock build).
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from './errors';
 import { patchWasmKernels } from './wasm-kernels';
+import { registerThreadedWasm, unregisterThreadedWasm, wantedThreads, wasmThreadsInUse } from './wasm-threads';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -93,9 +95,23 @@ export async function initBackend(prefer?: string): Promise<BackendInfo> {
       }
     } else if (name === 'wasm') {
       const why = tryRequire('@tensorflow/tfjs-backend-wasm');
-      if (why === undefined && (await activate('wasm'))) {
-        patchWasmKernels();
-        return (current = { name, source: '@tensorflow/tfjs-backend-wasm', skipped });
+      if (why === undefined) {
+        // Threaded SIMD build when more than one thread is wanted (lib/wasm-threads.ts);
+        // the stock single-threaded build otherwise or if that fails to start.
+        const threads = wantedThreads();
+        if (threads > 1 && registerThreadedWasm(threads)) {
+          if (await activate('wasm')) {
+            patchWasmKernels();
+            return (current = { name, source: `@tensorflow/tfjs-backend-wasm, SIMD, ${wasmThreadsInUse()} threads`, skipped });
+          }
+          skipped.push('@tensorflow/tfjs-backend-wasm threaded build: failed to initialise');
+          unregisterThreadedWasm();
+        }
+        if (await activate('wasm')) {
+          patchWasmKernels();
+          const n = wasmThreadsInUse();
+          return (current = { name, source: `@tensorflow/tfjs-backend-wasm, ${n > 1 ? `SIMD, ${n} threads` : '1 thread'}`, skipped });
+        }
       }
       skipped.push(`@tensorflow/tfjs-backend-wasm: ${why ?? 'failed to initialise'}`);
     } else if (await activate('cpu')) {

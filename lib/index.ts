@@ -20,6 +20,7 @@ export * from './rng';
 export * from './safetensors';
 export * from './sample';
 export * from './sequence';
+export * from './stepper';
 export * from './torch';
 export * from './train';
 export * from './unroll';

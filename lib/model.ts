@@ -177,7 +177,7 @@ export class CharModel {
       const cell = this.cells[l];
       const fast = this.sequenceKernel && !opts.stepwise && !opts.keepStates && !opts.recordGates && hasSequenceKernel(cell.type);
       const r = fast
-        ? runSequence(cell.type, input, state[l], cell.Wx as tf.Tensor2D, cell.Wh as tf.Tensor2D, cell.b as tf.Tensor1D, cell.bh as tf.Tensor1D | undefined)
+        ? runSequence(cell.type, input, state[l], cell.Wx as tf.Tensor2D, cell.Wh as tf.Tensor2D, cell.b as tf.Tensor1D, cell.bh as tf.Tensor1D | undefined, l > 0 || !!this.embedding)
         : unroll(cell, cell.projectInput(input), seqLength, state[l], opts); // projectInput: [T·B, G·H]
       finalState.push(r.state);
       if ('states' in r && r.states) states.push(r.states);

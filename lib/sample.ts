@@ -4,8 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from './errors';
-import { CharModel, disposeState, ModelState } from './model';
+import { CharModel, ModelState } from './model';
 import { Rng } from './rng';
+import { Stepper } from './stepper';
 import { Bytes, ByteVocab, toBytes } from './vocab';
 
 export interface SampleArgs {
@@ -72,22 +73,20 @@ export function sample(model: CharModel, vocab: ByteVocab, args: SampleArgs): Bu
   } else {
     primeIds = Int32Array.of(vocab.has(10) ? vocab.idOf(10) : 0);
   }
-  const initial = model.zeroState(1);
-  let { logits, state } = feed(model, primeIds, initial);
-  disposeState(initial);
+  // One byte at a time through the Stepper (no tfjs ops but the matrix-vector products).
+  const stepper = new Stepper(model);
   const out = Buffer.alloc(args.length);
   try {
+    let logits = stepper.feed(primeIds);
     for (let i = 0; i < args.length; i++) {
       const id = pickId(logits, temperature, rng);
       out[i] = vocab.idToByte[id];
       if (args.onByte?.(out.subarray(i, i + 1)) === false) return out.subarray(0, i + 1);
       if (i === args.length - 1) break;
-      const prev = state;
-      ({ logits, state } = feed(model, Int32Array.of(id), prev));
-      disposeState(prev);
+      logits = stepper.step(id);
     }
   } finally {
-    disposeState(state);
+    stepper.dispose();
   }
   return out;
 }

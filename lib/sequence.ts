@@ -33,6 +33,19 @@ function previousStates(h0: tf.Tensor2D, Hs: tf.Tensor2D, T: number): tf.Tensor2
 
 type Fn = (...args: tf.Tensor[]) => tf.Tensor;
 
+/** dX = dZ·Wxᵀ, or zeros where no gradient is needed with respect to the input. */
+function inputGrad(needed: boolean, dZ: tf.Tensor2D, Wx: tf.Tensor2D, X: tf.Tensor2D): tf.Tensor2D {
+  return needed ? tf.matMul(dZ, tf.transpose(Wx)) : tf.zerosLike(X);
+}
+
+/**
+ * tanh(x) = 2σ(2x) − 1. On the wasm backend tf.tanh is scalar libm and ~30× slower than the
+ * XNNPACK sigmoid; this costs two cheap elementwise ops more and is within ~1e-7 of tanh.
+ */
+export function tanh<T extends tf.Tensor>(x: T): T {
+  return tf.tidy(() => tf.sub(tf.mul(tf.sigmoid(tf.mul(x, 2)), 2), 1)) as T;
+}
+
 function custom(f: (...args: (tf.Tensor | tf.GradSaveFunc)[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] }): Fn {
   return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as Fn;
 }
@@ -41,73 +54,78 @@ function custom(f: (...args: (tf.Tensor | tf.GradSaveFunc)[]) => { value: tf.Ten
  * LSTM over T steps. Packs [outputs; c_T] into one [(T+1)·B, H] tensor because a custom
  * gradient has a single output.
  */
-const lstmPacked = custom((...args) => {
+const lstmPacked = (needDX: boolean) => custom((...args) => {
   const [X, h0, c0, Wx, Wh, b] = args.slice(0, 6) as tf.Tensor2D[];
   const save = args[6] as tf.GradSaveFunc;
   const B = h0.shape[0];
   const H = h0.shape[1];
   const T = X.shape[0] / B;
-  const XP = tf.add(tf.matMul(X, Wx), b) as tf.Tensor2D; // [T·B, 4H]
+  // One sigmoid per step for all four gates: the g block of the weights is doubled
+  // (gScale), so that σ gives σ(2·z_g) and g = tanh(z_g) = 2σ(2·z_g) − 1 (the wasm backend's
+  // tanh is scalar libm, ~30× slower than its vectorised sigmoid).
+  const gScale = tf.concat([tf.ones([1, 2 * H]), tf.fill([1, H], 2), tf.ones([1, H])], 1); // [1, 4H]
+  const XP = tf.mul(tf.add(tf.matMul(X, Wx), b), gScale) as tf.Tensor2D; // [T·B, 4H]
+  const Wh2 = tf.mul(Wh, gScale) as tf.Tensor2D;
   const xs = splitSteps(XP, T);
   let h = h0;
   let c = c0;
   const hs: tf.Tensor2D[] = [];
   const cs: tf.Tensor2D[] = [];
-  const acts: tf.Tensor2D[] = [];
+  const gs: tf.Tensor2D[][] = [[], [], [], []]; // i, f, g, o of every step
   for (let t = 0; t < T; t++) {
     // Per-step tidy: only h, c and the gate activations outlive the step (bounded memory).
     [h, c] = tf.tidy(() => {
-      const z = tf.add(xs[t], tf.matMul(h, Wh)) as tf.Tensor2D;
-      const [zi, zf, zg, zo] = tf.split(z, 4, 1) as tf.Tensor2D[];
-      const i = tf.sigmoid(zi);
-      const f = tf.sigmoid(zf);
-      const g = tf.tanh(zg);
-      const o = tf.sigmoid(zo);
+      const s = tf.sigmoid(tf.add(xs[t], tf.matMul(h, Wh2)));
+      const [i, f, sg, o] = tf.split(s, 4, 1) as tf.Tensor2D[];
+      const g = tf.sub(tf.mul(sg, 2), 1) as tf.Tensor2D;
       const cNew = tf.add(tf.mul(f, c), tf.mul(i, g)) as tf.Tensor2D;
-      acts.push(tf.keep(tf.concat([i, f, g, o], 1) as tf.Tensor2D));
-      return [tf.mul(o, tf.tanh(cNew)) as tf.Tensor2D, cNew];
+      [i, f, g, o].forEach((a, k) => gs[k].push(tf.keep(a)));
+      return [tf.mul(o, tanh(cNew)) as tf.Tensor2D, cNew];
     });
     hs.push(h);
     cs.push(c);
   }
+  tf.dispose([gScale, XP, Wh2, ...(T > 1 ? xs : [])]);
   const Hs = tf.concat(hs, 0) as tf.Tensor2D; // [T·B, H]
-  const A = tf.concat(acts, 0) as tf.Tensor2D; // [T·B, 4H] gate activations
-  tf.dispose(acts); // kept out of the per-step tidies above; A holds them now
   const C = tf.concat(cs, 0) as tf.Tensor2D; // [T·B, H] cell states
-  save([X, h0, c0, Wx, Wh, Hs, A, C]);
+  const [I, F, G, O] = gs.map((list) => tf.concat(list, 0) as tf.Tensor2D); // each [T·B, H]
+  tf.dispose(gs.flat()); // kept out of the per-step tidies above; I, F, G, O hold them now
+  save([X, h0, c0, Wx, Wh, Hs, C, I, F, G, O]);
   return {
     value: tf.concat([Hs, c], 0),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sX, sh0, sc0, sWx, sWh, sHs, sA, sC] = saved as tf.Tensor2D[];
+      const [sX, sh0, sc0, sWx, sWh, sHs, sC, sI, sF, sG, sO] = saved as tf.Tensor2D[];
       const dHs = dy.slice([0, 0], [T * B, H]) as tf.Tensor2D;
       let dcNext = dy.slice([T * B, 0], [B, H]) as tf.Tensor2D;
+      // Everything that does not depend on the recurrence, for all steps at once ([T·B, ·]):
+      //   dc_t = dc_{t+1}⊙f_{t+1} + dh_t⊙K,   K = o⊙(1 − tanh²c)
+      //   dz_t = [dc_t, dc_t, dc_t, dh_t] ⊙ PQ, PQ = [g⊙i(1−i), c_{t−1}⊙f(1−f), i⊙(1−g²), tanh(c)⊙o(1−o)]
+      const [Ks, PQs, Fs] = tf.tidy(() => {
+        const tc = tanh(sC);
+        const cPrev = previousStates(sc0, sC, T);
+        const dsig = (s: tf.Tensor2D) => tf.mul(s, tf.sub(1, s));
+        const K = tf.mul(sO, tf.sub(1, tf.square(tc))) as tf.Tensor2D;
+        const PQ = tf.concat([tf.mul(sG, dsig(sI)), tf.mul(cPrev, dsig(sF)), tf.mul(sI, tf.sub(1, tf.square(sG))), tf.mul(tc, dsig(sO))], 1) as tf.Tensor2D;
+        return [splitSteps(K, T), splitSteps(PQ, T), splitSteps(sF, T)];
+      });
       const dhs = splitSteps(dHs, T);
-      const as = splitSteps(sA, T);
-      const cs2 = splitSteps(sC, T);
       const WhT = tf.transpose(sWh);
       let dhNext: tf.Tensor2D = tf.zerosLike(sh0);
       const dzs: tf.Tensor2D[] = new Array(T);
       for (let t = T - 1; t >= 0; t--) {
         const prev = [dhNext, dcNext];
         [dzs[t], dcNext, dhNext] = tf.tidy(() => {
-          const [i, f, g, o] = tf.split(as[t], 4, 1) as tf.Tensor2D[];
-          const cPrev = t === 0 ? sc0 : cs2[t - 1];
-          const tc = tf.tanh(cs2[t]);
           const dh = tf.add(dhs[t], dhNext);
-          const dO = tf.mul(dh, tc);
-          const dc = tf.add(dcNext, tf.mul(tf.mul(dh, o), tf.sub(1, tf.square(tc))));
-          const dzi = tf.mul(tf.mul(dc, g), tf.mul(i, tf.sub(1, i)));
-          const dzf = tf.mul(tf.mul(dc, cPrev), tf.mul(f, tf.sub(1, f)));
-          const dzg = tf.mul(tf.mul(dc, i), tf.sub(1, tf.square(g)));
-          const dzo = tf.mul(dO, tf.mul(o, tf.sub(1, o)));
-          const dz = tf.concat([dzi, dzf, dzg, dzo], 1) as tf.Tensor2D;
-          return [dz, tf.mul(dc, f) as tf.Tensor2D, tf.matMul(dz, WhT)];
+          const dc = tf.add(dcNext, tf.mul(dh, Ks[t]));
+          const dz = tf.mul(tf.concat([dc, dc, dc, dh], 1), PQs[t]) as tf.Tensor2D;
+          return [dz, tf.mul(dc, Fs[t]) as tf.Tensor2D, tf.matMul(dz, WhT)];
         });
         if (t < T - 1) tf.dispose(prev); // the zeros and the first dcNext belong to the caller's scope
       }
+      tf.dispose([...Ks, ...PQs, ...Fs]);
       const dZ = tf.concat(dzs, 0) as tf.Tensor2D; // [T·B, 4H]
       const Hprev = previousStates(sh0, sHs, T);
-      const dX = tf.matMul(dZ, tf.transpose(sWx));
+      const dX = inputGrad(needDX, dZ, sWx, sX);
       const dWx = tf.matMul(tf.transpose(sX), dZ);
       const dWh = tf.matMul(tf.transpose(Hprev), dZ);
       const db = tf.sum(dZ, 0);
@@ -117,7 +135,7 @@ const lstmPacked = custom((...args) => {
 });
 
 /** Vanilla RNN over T steps: h_t = tanh(x_t·Wx + h_{t−1}·Wh + b). */
-const rnnSeq = custom((...args) => {
+const rnnSeq = (needDX: boolean) => custom((...args) => {
   const [X, h0, Wx, Wh, b] = args.slice(0, 5) as tf.Tensor2D[];
   const save = args[5] as tf.GradSaveFunc;
   const B = h0.shape[0];
@@ -128,7 +146,7 @@ const rnnSeq = custom((...args) => {
   const hs: tf.Tensor2D[] = [];
   for (let t = 0; t < T; t++) {
     const hPrev = h;
-    h = tf.tidy(() => tf.tanh(tf.add(xs[t], tf.matMul(hPrev, Wh))) as tf.Tensor2D);
+    h = tf.tidy(() => tanh(tf.add(xs[t], tf.matMul(hPrev, Wh))) as tf.Tensor2D);
     hs.push(h);
   }
   const Hs = tf.concat(hs, 0) as tf.Tensor2D;
@@ -152,7 +170,7 @@ const rnnSeq = custom((...args) => {
       }
       const dZ = tf.concat(dzs, 0) as tf.Tensor2D;
       const Hprev = previousStates(sh0, sHs, T);
-      return [tf.matMul(dZ, tf.transpose(sWx)), dhNext, tf.matMul(tf.transpose(sX), dZ), tf.matMul(tf.transpose(Hprev), dZ), tf.sum(dZ, 0)];
+      return [inputGrad(needDX, dZ, sWx, sX), dhNext, tf.matMul(tf.transpose(sX), dZ), tf.matMul(tf.transpose(Hprev), dZ), tf.sum(dZ, 0)];
     },
   };
 });
@@ -161,7 +179,7 @@ const rnnSeq = custom((...args) => {
  * GRU over T steps (PyTorch's nn.GRU): r, z = σ(x·W + b + h·U + bh), n = tanh(x·Wn + bn + r⊙(h·Un + bhn)),
  * h' = (1−z)⊙n + z⊙h.
  */
-const gruSeq = custom((...args) => {
+const gruSeq = (needDX: boolean) => custom((...args) => {
   const [X, h0, Wx, Wh, b, bh] = args.slice(0, 6) as tf.Tensor2D[];
   const save = args[6] as tf.GradSaveFunc;
   const B = h0.shape[0];
@@ -178,7 +196,7 @@ const gruSeq = custom((...args) => {
       const [hr, hz, hn] = tf.split(tf.add(tf.matMul(hPrev, Wh), bh), 3, 1) as tf.Tensor2D[];
       const r = tf.sigmoid(tf.add(xr, hr));
       const z = tf.sigmoid(tf.add(xz, hz));
-      const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
+      const n = tanh(tf.add(xn, tf.mul(r, hn)));
       acts.push(tf.keep(tf.concat([r, z, n, hn], 1) as tf.Tensor2D));
       return tf.add(tf.mul(tf.sub(1, z), n), tf.mul(z, hPrev)) as tf.Tensor2D;
     });
@@ -216,7 +234,7 @@ const gruSeq = custom((...args) => {
       const dXP = tf.concat(dxps, 0) as tf.Tensor2D;
       const dHH = tf.concat(dhhs, 0) as tf.Tensor2D;
       const Hprev = previousStates(sh0, sHs, T);
-      return [tf.matMul(dXP, tf.transpose(sWx)), dhNext, tf.matMul(tf.transpose(sX), dXP), tf.matMul(tf.transpose(Hprev), dHH), tf.sum(dXP, 0), tf.sum(dHH, 0)];
+      return [inputGrad(needDX, dXP, sWx, sX), dhNext, tf.matMul(tf.transpose(sX), dXP), tf.matMul(tf.transpose(Hprev), dHH), tf.sum(dXP, 0), tf.sum(dHH, 0)];
     },
   };
 });
@@ -232,22 +250,27 @@ export function hasSequenceKernel(type: CellType): boolean {
  * @param state [h0] or [h0, c0]
  * @param bh the GRU's recurrent bias
  */
-export function runSequence(type: CellType, X: tf.Tensor2D, state: tf.Tensor2D[], Wx: tf.Tensor2D, Wh: tf.Tensor2D, b: tf.Tensor1D, bh?: tf.Tensor1D): SequenceResult {
+/**
+ * Run a layer over a time-major chunk X [T·B, input] from `state`.
+ * `needDX` false skips the gradient with respect to X (the one-hot input of layer 0, which no
+ * parameter produced): it is returned as zeros.
+ */
+export function runSequence(type: CellType, X: tf.Tensor2D, state: tf.Tensor2D[], Wx: tf.Tensor2D, Wh: tf.Tensor2D, b: tf.Tensor1D, bh?: tf.Tensor1D, needDX = true): SequenceResult {
   const B = state[0].shape[0];
   const H = state[0].shape[1];
   const TB = X.shape[0];
   if (type === 'lstm') {
-    const packed = lstmPacked(X, state[0], state[1], Wx, Wh, b);
+    const packed = lstmPacked(needDX)(X, state[0], state[1], Wx, Wh, b);
     const outputs = packed.slice([0, 0], [TB, H]) as tf.Tensor2D;
     return { outputs, state: [packed.slice([TB - B, 0], [B, H]) as tf.Tensor2D, packed.slice([TB, 0], [B, H]) as tf.Tensor2D] };
   }
   if (type === 'rnn') {
-    const outputs = rnnSeq(X, state[0], Wx, Wh, b) as tf.Tensor2D;
+    const outputs = rnnSeq(needDX)(X, state[0], Wx, Wh, b) as tf.Tensor2D;
     return { outputs, state: [outputs.slice([TB - B, 0], [B, H]) as tf.Tensor2D] };
   }
   if (type === 'gru') {
     if (!bh) throw new Error('runSequence: the GRU needs its recurrent bias bh');
-    const outputs = gruSeq(X, state[0], Wx, Wh, b, bh) as tf.Tensor2D;
+    const outputs = gruSeq(needDX)(X, state[0], Wx, Wh, b, bh) as tf.Tensor2D;
     return { outputs, state: [outputs.slice([TB - B, 0], [B, H]) as tf.Tensor2D] };
   }
   throw new Error(`no sequence kernel for ${type}`);

@@ -1,5 +1,5 @@
 /**
- * Faster Slice and SplitV kernels for the wasm backend (tfjs 4.22).
+ * Faster Slice, SplitV, Transpose and Sum kernels for the wasm backend (tfjs 4.22).
  *
  * The stock wasm Slice copies the *whole* input out of the wasm heap (backend.readSync) before
  * taking the slice, so cutting a [2048, 512] tensor into 64 per-step pieces costs 64 full copies
@@ -7,6 +7,15 @@
  * the gradients of concat/stack/split are slices and splits. These replacements read the input
  * through a view on the heap instead; everything else (strings, other dtypes, ranks > 2 that are
  * not contiguous) goes to the original kernel.
+ *
+ * Two more, found by profiling a training step (tfjs 4.22 wasm, [2048, 512] float32):
+ *   - Transpose is a generic N-d index loop: 8 ms. 2-d float32/int32 transposes run here as a
+ *     cache-blocked copy on the heap (4.4 ms). Every matmul gradient transposes.
+ *   - Sum over leading axes transposes first, then reduces: 8.7 ms. Here it is a product with
+ *     a row of ones through the backend's own (XNNPACK) BatchMatMul: 1·X. Bias gradients
+ *     are such sums.
+ * (Tanh is scalar libm there, 30× slower than the XNNPACK Sigmoid; the sequence kernels use
+ * 2σ(2x) − 1 themselves rather than changing tf.tanh for everyone.)
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -67,6 +76,57 @@ export function patchWasmKernels(): void {
     });
   };
 
+  const origTranspose = tf.getKernel('Transpose', 'wasm');
+  const fastTranspose = (args: KernelArgs): tf.TensorInfo => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const perm = args.attrs!.perm as number[];
+    if (x.shape.length !== 2 || perm[0] !== 1 || (x.dtype !== 'float32' && x.dtype !== 'int32')) {
+      return origTranspose!.kernelFunc(args as never) as tf.TensorInfo;
+    }
+    const [R, C] = x.shape;
+    const backend = args.backend as WasmBackendLike;
+    const out = backend.makeOutput([C, R], x.dtype);
+    const xv = backend.typedArrayFromHeap(x);
+    const ov = backend.typedArrayFromHeap(out);
+    const BS = 32;
+    for (let r0 = 0; r0 < R; r0 += BS) {
+      const r1 = Math.min(R, r0 + BS);
+      for (let c0 = 0; c0 < C; c0 += BS) {
+        const c1 = Math.min(C, c0 + BS);
+        for (let r = r0; r < r1; r++) {
+          const src = r * C;
+          for (let c = c0; c < c1; c++) ov[c * R + r] = xv[src + c];
+        }
+      }
+    }
+    return out;
+  };
+
+  const origSum = tf.getKernel('Sum', 'wasm');
+  const batchMatMul = tf.getKernel('BatchMatMul', 'wasm');
+  const fastSum = (args: KernelArgs): tf.TensorInfo => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+    const leading = axes.every((a, k) => a === k) && axes.length < x.shape.length;
+    if (x.dtype !== 'float32' || !leading || axes.length === 0 || !batchMatMul) return origSum!.kernelFunc(args as never) as tf.TensorInfo;
+    const rows = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
+    const restShape = x.shape.slice(axes.length);
+    const cols = restShape.reduce((a, b) => a * b, 1);
+    const backend = args.backend as WasmBackendLike & { disposeData(id: unknown): void };
+    const ones = backend.makeOutput([1, 1, rows], 'float32');
+    backend.typedArrayFromHeap(ones).fill(1);
+    const flat = { dataId: x.dataId, shape: [1, rows, cols], dtype: x.dtype };
+    const out = batchMatMul!.kernelFunc({ inputs: { a: ones, b: flat }, backend: args.backend, attrs: { transposeA: false, transposeB: false } } as never) as tf.TensorInfo;
+    backend.disposeData(ones.dataId);
+    return { dataId: out.dataId, shape: keepDims ? [...axes.map(() => 1), ...restShape] : restShape, dtype: 'float32' };
+  };
+
+  for (const [name, fn] of [['Transpose', fastTranspose], ['Sum', fastSum]] as const) {
+    if (!tf.getKernel(name, 'wasm')) continue;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: fn as never });
+  }
   tf.unregisterKernel('Slice', 'wasm');
   tf.registerKernel({ kernelName: 'Slice', backendName: 'wasm', kernelFunc: fastSlice as never });
   tf.unregisterKernel('SplitV', 'wasm');

@@ -53,3 +53,17 @@ test("lib/ compiles with tslab's TypeScript and compiler options", () => {
     .join('\n');
   assert.equal(diags.length, 0, `lib/ does not compile under tslab (TypeScript ${ts.version}):\n${text}`);
 });
+
+test('lib/ files load as CommonJS after tslab\'s two-step emit (ESNext, then CommonJS)', () => {
+  // tslab emits ESNext and converts that to CommonJS (dist/converter.js esModuleToCommonJSModule).
+  // A file that is not valid inside Node's CommonJS wrapper — e.g. a top-level `let module` —
+  // is then silently retried by Node as an ES module and fails with "exports is not defined".
+  const ts = require('@tslab/typescript-for-tslab') as typeof import('typescript');
+  const libDir = path.join(ROOT, 'lib');
+  for (const f of fs.readdirSync(libDir).filter((n) => n.endsWith('.ts') && !n.endsWith('.d.ts'))) {
+    const src = fs.readFileSync(path.join(libDir, f), 'utf8');
+    const esm = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText;
+    const cjs = ts.transpileModule(esm, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText;
+    assert.doesNotThrow(() => new Function('exports', 'require', 'module', '__filename', '__dirname', cjs), `lib/${f} is not valid CommonJS after tslab's emit`);
+  }
+});

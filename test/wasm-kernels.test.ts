@@ -24,3 +24,42 @@ test('wasm slice/split (patched) equal the cpu backend, including gradients', as
   const wasm = await run('wasm');
   cases.forEach(([name], i) => assert.deepEqual(wasm[i], cpu[i], name));
 });
+
+test('wasm transpose and leading-axis sum (patched) match the cpu backend', async () => {
+  const x = randomArray(37 * 70, 9);
+  const cases: [string, (x: tf.Tensor2D) => tf.Tensor][] = [
+    ['transpose 2-d', (v) => tf.transpose(v)],
+    ['transpose int32', (v) => tf.transpose(v.toInt())],
+    ['transpose 3-d (stock kernel)', (v) => tf.transpose(v.reshape([37, 7, 10]), [2, 0, 1])],
+    ['sum axis 0', (v) => tf.sum(v, 0)],
+    ['sum axis 0 keepDims', (v) => tf.sum(v, 0, true)],
+    ['sum leading axes of 3-d', (v) => tf.sum(v.reshape([37, 7, 10]), [0, 1])],
+    ['sum axis 1 (stock kernel)', (v) => tf.sum(v, 1)],
+    ['bias gradient (sum through broadcasting)', (v) => tf.grad((b: tf.Tensor) => tf.sum(tf.square(tf.add(v, b))))(tf.ones([70]))],
+    ['matMul gradient (transposes)', (v) => tf.grad((w: tf.Tensor) => tf.sum(tf.matMul(v, w as tf.Tensor2D)))(tf.ones([70, 5]))],
+  ];
+  const run = async (backend: string) => {
+    assert.equal((await initBackend(backend)).name, backend);
+    return cases.map(([, f]) => tf.tidy(() => { const t = f(tf.tensor2d(x, [37, 70])); return { shape: t.shape, data: Array.from(t.dataSync()) }; }));
+  };
+  const cpu = await run('cpu');
+  const wasm = await run('wasm');
+  cases.forEach(([name], i) => {
+    assert.deepEqual(wasm[i].shape, cpu[i].shape, name);
+    const worst = Math.max(...wasm[i].data.map((v, k) => Math.abs(v - cpu[i].data[k]) / Math.max(1, Math.abs(cpu[i].data[k]))));
+    assert.ok(worst < 1e-5, `${name}: relative difference ${worst}`);
+  });
+  await initBackend('cpu');
+});
+
+test('tanh via sigmoid (sequence kernels) is within 2e-7 of tf.tanh', async () => {
+  const { tanh } = await import('../lib/sequence');
+  for (const backend of ['cpu', 'wasm']) {
+    await initBackend(backend);
+    const xs = tf.tensor1d(Float32Array.from({ length: 4001 }, (_, k) => (k - 2000) / 200)); // −10 … 10
+    const d = tf.tidy(() => tf.max(tf.abs(tf.sub(tanh(xs), tf.tanh(xs)))).dataSync()[0]);
+    assert.ok(d < 2e-7, `${backend}: ${d}`);
+    xs.dispose();
+  }
+  await initBackend('cpu');
+});
