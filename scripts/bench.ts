@@ -10,7 +10,10 @@
  * tf.layers.lstm on the same backend. PyTorch (when /usr/bin/python3 has torch) runs the same
  * model with its best thread settings. The last line printed is a JSON summary.
  *
- * Usage: npm run bench [-- --steps-s 20 --steps-m 6 --sample 300 --configs S,M --no-layers]
+ * The wasm backend runs multi-threaded (UNREASONABLE_THREADS, default one thread per core; 1 =
+ * the stock single-threaded build); the table names the backend and its threads.
+ *
+ * Usage: npm run bench [-- --steps-s 20 --steps-m 6 --sample 1000 --configs S,M --no-layers]
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -55,7 +58,8 @@ async function child(name: ConfigName, what: 'ours' | 'layers'): Promise<void> {
       tr.trainStep();
       times.push((performance.now() - t) / 1000);
     }
-    const n = Number(flag('sample', '300'));
+    const n = Number(flag('sample', '1000'));
+    L.sample(model, vocab, { length: 50, temperature: 1, seed: 2 }); // warm-up (JIT), as the PyTorch side does
     const t = performance.now();
     L.sample(model, vocab, { length: n, temperature: 1, seed: 1 });
     sampleBytesPerSec = n / ((performance.now() - t) / 1000);
@@ -92,6 +96,7 @@ async function child(name: ConfigName, what: 'ours' | 'layers'): Promise<void> {
   const peakGflops = (2 * 512 * 1024 * 2048) / Math.min(...mm) / 1e9;
   const result = {
     backend: info.name,
+    backendDetail: info.source,
     bytesPerSec: (c.batchSize * c.seqLength) / median,
     medianStepSec: median,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
@@ -122,7 +127,7 @@ function runTorch(name: ConfigName, trainFile: string): Record<string, number> |
   }
   const c = CONFIGS[name];
   const steps = Number(flag(name === 'S' ? 'steps-s' : 'steps-m', name === 'S' ? '20' : '6')) + 2;
-  const out = execFileSync('/usr/bin/python3', [path.join(__dirname, 'torch_charlstm.py'), trainFile, trainFile, '--bench', '--hidden', String(c.hiddenSize), '--layers', String(c.numLayers), '--batch', String(c.batchSize), '--seq', String(c.seqLength), '--steps', String(steps), '--sample-bytes', flag('sample', '300')], {
+  const out = execFileSync('/usr/bin/python3', [path.join(__dirname, 'torch_charlstm.py'), trainFile, trainFile, '--bench', '--hidden', String(c.hiddenSize), '--layers', String(c.numLayers), '--batch', String(c.batchSize), '--seq', String(c.seqLength), '--steps', String(steps), '--sample-bytes', flag('sample', '1000')], {
     encoding: 'utf8',
     env: { ...process.env, OPENBLAS_NUM_THREADS: '2', OMP_NUM_THREADS: '2', GOMP_SPINCOUNT: '0' },
   });
@@ -145,6 +150,7 @@ async function main(): Promise<void> {
     const layers = name === 'S' && !process.argv.includes('--no-layers') ? runChild(name, 'layers') : undefined;
     if (!ours) continue;
     summary.backend = ours.backend;
+    summary.backendDetail = ours.backendDetail;
     const bps = ours.bytesPerSec as number;
     const entry: Record<string, unknown> = {
       bytesPerSec: Math.round(bps),
@@ -162,7 +168,7 @@ async function main(): Promise<void> {
     summary[name] = entry;
     const sample = (summary.sample ??= {}) as Record<string, unknown>;
     sample[name] = { bytesPerSec: Math.round(ours.sampleBytesPerSec as number), torchBytesPerSec: torch?.sample_bytes_per_s ? Math.round(torch.sample_bytes_per_s) : null, ratio: torch?.sample_bytes_per_s ? +((ours.sampleBytesPerSec as number) / torch.sample_bytes_per_s).toFixed(3) : null };
-    rows.push([name, `ours (${ours.backend})`, String(Math.round(bps)), entry.ratio === null ? '-' : String(entry.ratio), String(entry.peakRssMb), `${(100 * (entry.matmulPeakFraction as number)).toFixed(0)}%`, String(Math.round(ours.sampleBytesPerSec as number))]);
+    rows.push([name, `ours (${String(ours.backendDetail).replace('@tensorflow/tfjs-backend-', '')})`, String(Math.round(bps)), entry.ratio === null ? '-' : String(entry.ratio), String(entry.peakRssMb), `${(100 * (entry.matmulPeakFraction as number)).toFixed(0)}%`, String(Math.round(ours.sampleBytesPerSec as number))]);
     if (torch) rows.push([name, `torch ${torch.threads} threads`, String(Math.round(torch.bytes_per_s)), '1', String(Math.round(torch.peak_rss_mb)), '-', String(Math.round(torch.sample_bytes_per_s ?? 0))]);
     if (layers) rows.push([name, `tf.layers.lstm (${layers.backend})`, String(Math.round(layers.bytesPerSec as number)), torch ? String(+((layers.bytesPerSec as number) / torch.bytes_per_s).toFixed(3)) : '-', String(Math.round(layers.peakRssMb as number)), '-', '-']);
   }

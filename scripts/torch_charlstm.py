@@ -91,6 +91,9 @@ if args.bench:
         with torch.no_grad():
             x = torch.tensor([[0]])
             st = None
+            for _ in range(50):  # warm-up, as the TypeScript side does
+                logits, st = model(x, st)
+                x = torch.multinomial(torch.softmax(logits[0, -1], -1), 1).view(1, 1)
             t1 = time.perf_counter()
             for _ in range(args.sample_bytes):
                 logits, st = model(x, st)
