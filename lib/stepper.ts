@@ -31,14 +31,24 @@ interface LayerWeights {
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
-/** x·W for a vector x: [K] · [K, N] → [N] (one tfjs matMul, read back). */
+type RawBackend = tf.KernelBackend & { write(values: Float32Array, shape: number[], dtype: tf.DataType): tf.DataId };
+
+/**
+ * x·W for a vector x: [K] · [K, N] → [N]. One BatchMatMul, called straight on the backend
+ * (no engine bookkeeping: at batch 1 that bookkeeping costs as much as the product).
+ */
 function matVec(x: Float32Array, W: tf.Tensor2D): Float32Array {
-  const xt = tf.tensor2d(x, [1, x.length]);
-  const y = tf.matMul(xt, W);
-  const out = y.dataSync() as Float32Array;
-  xt.dispose();
-  y.dispose();
-  return out;
+  const backend = tf.backend() as RawBackend;
+  const kernel = tf.getKernel('BatchMatMul', tf.getBackend());
+  if (!kernel || typeof backend.write !== 'function') return tf.tidy(() => tf.matMul(tf.tensor2d(x, [1, x.length]), W).dataSync() as Float32Array);
+  const [K, N] = W.shape;
+  const a: tf.TensorInfo = { dataId: backend.write(x, [1, 1, K], 'float32'), shape: [1, 1, K], dtype: 'float32' };
+  const b: tf.TensorInfo = { dataId: W.dataId, shape: [1, K, N], dtype: 'float32' };
+  const out = kernel.kernelFunc({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+  const y = backend.readSync(out.dataId) as Float32Array;
+  backend.disposeData(a.dataId);
+  backend.disposeData(out.dataId);
+  return N === y.length ? y : y.slice(0, N);
 }
 
 export class Stepper {

@@ -36,9 +36,11 @@ for (const modelType of CELL_TYPES) {
     for (const embeddingSize of [undefined, 6]) {
       const model = new CharModel({ modelType, vocabSize: 10, hiddenSize: 12, numLayers: 2, dropout: 0, initScale: 0.5, embeddingSize }, 4);
       const before = tf.memory().numTensors;
+      const dataIds = tf.backend().numDataIds();
       const d = compare(model, ids);
       assert.ok(d < 1e-5, `${modelType} emb=${embeddingSize}: max diff ${d}`);
       assert.equal(tf.memory().numTensors, before, 'no tensors left behind');
+      assert.equal(tf.backend().numDataIds(), dataIds, 'no backend buffers left behind (raw matVec)');
       model.dispose();
     }
   });
@@ -48,8 +50,10 @@ test('Stepper = forward() on the wasm backend (LSTM)', async () => {
   await initBackend('wasm');
   try {
     const model = new CharModel({ modelType: 'lstm', vocabSize: 10, hiddenSize: 16, numLayers: 2, dropout: 0, initScale: 0.5 }, 1);
+    const dataIds = tf.backend().numDataIds();
     const d = compare(model, ids);
     assert.ok(d < 1e-5, `max diff ${d}`);
+    assert.equal(tf.backend().numDataIds(), dataIds, 'no wasm buffers left behind');
     model.dispose();
   } finally {
     await useCpu();
