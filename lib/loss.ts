@@ -26,25 +26,7 @@ export function crossEntropy(logits: tf.Tensor3D, y: Int32Array): tf.Scalar {
   const [T, B, V] = logits.shape;
   const flat = logits.reshape([T * B, V]) as tf.Tensor2D;
   // One-hot targets instead of gather: gather's gradient is missing on the wasm backend.
-  const targets = tf.oneHot(tf.tensor1d(timeMajor(y, B, T), 'int32'), V).toFloat() as tf.Tensor2D;
-  return softmaxCrossEntropy(flat, targets);
+  const targets = tf.oneHot(tf.tensor1d(timeMajor(y, B, T), 'int32'), V).toFloat();
+  const logp = tf.logSoftmax(flat);
+  return tf.neg(tf.sum(tf.mul(targets, logp))).div(T * B) as tf.Scalar;
 }
-
-/**
- * mean over rows of −Σ targets ⊙ logSoftmax(logits), with the textbook gradient
- * (softmax − targets) / N written out: autodiff through tf.logSoftmax takes ~3× as many ops.
- * test/loss.test.ts checks it against tf.logSoftmax's own gradient.
- */
-export const softmaxCrossEntropy: (logits: tf.Tensor2D, targets: tf.Tensor2D) => tf.Scalar = tf.customGrad(((logits: tf.Tensor2D, targets: tf.Tensor2D, save: tf.GradSaveFunc) => {
-  const N = logits.shape[0];
-  const logp = tf.logSoftmax(logits);
-  save([logp, targets]);
-  return {
-    value: tf.div(tf.neg(tf.sum(tf.mul(targets, logp))), N),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [slogp, stargets] = saved;
-      const scale = tf.div(dy, N);
-      return [tf.mul(tf.sub(tf.exp(slogp), stargets), scale), tf.mul(tf.neg(slogp), scale)];
-    },
-  };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (logits: tf.Tensor2D, targets: tf.Tensor2D) => tf.Scalar;
