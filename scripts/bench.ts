@@ -100,6 +100,8 @@ async function child(name: ConfigName, what: 'ours' | 'layers'): Promise<void> {
     bytesPerSec: (c.batchSize * c.seqLength) / median,
     medianStepSec: median,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
+    // The wasm heap only grows, so its size now is its peak (of the 4 GB it may reach).
+    wasmHeapMb: info.name === 'wasm' ? (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength / 2 ** 20 : undefined,
     trainGflops: trainFlops(c, vocab.size) / median / 1e9,
     matmulPeakGflops: peakGflops,
     sampleBytesPerSec,
@@ -143,7 +145,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(trainFile, corpus.data);
   const names = flag('configs', 'S,M').split(',') as ConfigName[];
   const summary: Record<string, unknown> = {};
-  const rows: string[][] = [['config', 'impl', 'bytes/s', 'ratio vs torch', 'peak RSS MB', '% of matmul peak', 'sample B/s']];
+  const rows: string[][] = [['config', 'impl', 'bytes/s', 'ratio vs torch', 'peak RSS MB', 'wasm heap MB', '% of matmul peak', 'sample B/s']];
   for (const name of names) {
     const ours = runChild(name, 'ours');
     const torch = runTorch(name, trainFile);
@@ -157,6 +159,7 @@ async function main(): Promise<void> {
       torchBytesPerSec: torch ? Math.round(torch.bytes_per_s) : null,
       ratio: torch ? +(bps / torch.bytes_per_s).toFixed(3) : null,
       peakRssMb: Math.round(ours.peakRssMb as number),
+      wasmHeapMb: ours.wasmHeapMb === undefined ? undefined : Math.round(ours.wasmHeapMb as number),
       torchPeakRssMb: torch ? Math.round(torch.peak_rss_mb) : null,
       matmulPeakFraction: +((ours.trainGflops as number) / (ours.matmulPeakGflops as number)).toFixed(3),
       matmulPeakGflops: +(ours.matmulPeakGflops as number).toFixed(1),
@@ -168,9 +171,9 @@ async function main(): Promise<void> {
     summary[name] = entry;
     const sample = (summary.sample ??= {}) as Record<string, unknown>;
     sample[name] = { bytesPerSec: Math.round(ours.sampleBytesPerSec as number), torchBytesPerSec: torch?.sample_bytes_per_s ? Math.round(torch.sample_bytes_per_s) : null, ratio: torch?.sample_bytes_per_s ? +((ours.sampleBytesPerSec as number) / torch.sample_bytes_per_s).toFixed(3) : null };
-    rows.push([name, `ours (${String(ours.backendDetail).replace('@tensorflow/tfjs-backend-', '')})`, String(Math.round(bps)), entry.ratio === null ? '-' : String(entry.ratio), String(entry.peakRssMb), `${(100 * (entry.matmulPeakFraction as number)).toFixed(0)}%`, String(Math.round(ours.sampleBytesPerSec as number))]);
-    if (torch) rows.push([name, `torch ${torch.threads} threads`, String(Math.round(torch.bytes_per_s)), '1', String(Math.round(torch.peak_rss_mb)), '-', String(Math.round(torch.sample_bytes_per_s ?? 0))]);
-    if (layers) rows.push([name, `tf.layers.lstm (${layers.backend})`, String(Math.round(layers.bytesPerSec as number)), torch ? String(+((layers.bytesPerSec as number) / torch.bytes_per_s).toFixed(3)) : '-', String(Math.round(layers.peakRssMb as number)), '-', '-']);
+    rows.push([name, `ours (${String(ours.backendDetail).replace('@tensorflow/tfjs-backend-', '')})`, String(Math.round(bps)), entry.ratio === null ? '-' : String(entry.ratio), String(entry.peakRssMb), String(entry.wasmHeapMb ?? '-'), `${(100 * (entry.matmulPeakFraction as number)).toFixed(0)}%`, String(Math.round(ours.sampleBytesPerSec as number))]);
+    if (torch) rows.push([name, `torch ${torch.threads} threads`, String(Math.round(torch.bytes_per_s)), '1', String(Math.round(torch.peak_rss_mb)), '-', '-', String(Math.round(torch.sample_bytes_per_s ?? 0))]);
+    if (layers) rows.push([name, `tf.layers.lstm (${layers.backend})`, String(Math.round(layers.bytesPerSec as number)), torch ? String(+((layers.bytesPerSec as number) / torch.bytes_per_s).toFixed(3)) : '-', String(Math.round(layers.peakRssMb as number)), '-', '-', '-']);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) console.log(r.map((v, i) => v.padEnd(widths[i])).join('  '));
