@@ -51,11 +51,17 @@ type Factory = (config: Record<string, unknown>) => Promise<ThreadedModule>;
 
 let wasmModule: ThreadedModule | undefined;
 
-/** Write `contents` to a file named after its hash in the temp dir (atomically; reused). */
+/** Write `contents` to a file named after its hash in the temp dir (atomically; reused when it holds exactly that). */
 function workerFile(contents: string): string {
   const hash = crypto.createHash('sha256').update(contents).digest('hex').slice(0, 16);
   const file = path.join(os.tmpdir(), `unreasonable-tfjs-wasm-worker-${hash}.js`);
-  if (!fs.existsSync(file)) {
+  let same = false;
+  try {
+    same = fs.readFileSync(file, 'utf8') === contents;
+  } catch {
+    same = false;
+  }
+  if (!same) {
     const tmp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, contents);
     fs.renameSync(tmp, file);
@@ -84,21 +90,29 @@ export function registerThreadedWasm(threads: number): boolean {
   const workerJs = path.join(dir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js');
   if (![glue, binary, workerJs].every((f) => fs.existsSync(f))) return false;
 
-  const factory = require(glue) as Factory;
-  // The package keeps the worker source as a JS string whose "\n" escapes became newlines.
-  const { wasmWorkerContents } = require(workerJs) as { wasmWorkerContents: string };
-  const worker = workerFile(wasmWorkerContents.replace(/\n/g, '\\n'));
+  let factory: Factory;
+  let worker: string;
+  try {
+    factory = require(glue) as Factory;
+    // The package keeps the worker source as a JS string whose "\n" escapes became newlines.
+    const { wasmWorkerContents } = require(workerJs) as { wasmWorkerContents: string };
+    worker = workerFile(wasmWorkerContents.replace(/\n/g, '\\n'));
+  } catch {
+    return false; // e.g. no writable temp dir: the stock build it is
+  }
 
   const create = async (): Promise<tf.KernelBackend> => {
-    wasmModule = await factory({
+    let fail: (e: unknown) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => (fail = reject)); // instantiation errors end the wait
+    wasmModule = await Promise.race([failed, factory({
       locateFile: (p: string, prefix: string) => (p.endsWith('.worker.js') ? worker : p.endsWith('.wasm') ? binary : prefix + p),
       mainScriptUrlOrBlob: glue,
       instantiateWasm(info: { env: Record<string, unknown> }, receive: (instance: unknown, module: unknown) => void) {
         info.env.emscripten_num_logical_cores = () => 2 * threads;
-        webAssembly.instantiate(fs.readFileSync(binary), info).then((r) => receive(r.instance, r.module));
+        webAssembly.instantiate(fs.readFileSync(binary), info).then((r) => receive(r.instance, r.module), fail);
         return {};
       },
-    });
+    })]);
     wasmModule.tfjs = {
       init: wasmModule.cwrap('init', null, []),
       initWithThreadsCount: wasmModule.cwrap('init_with_threads_count', null, ['number']),

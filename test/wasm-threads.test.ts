@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -71,4 +72,21 @@ test('a bad UNREASONABLE_THREADS is one clear error line', () => {
   const r = child({ UNREASONABLE_THREADS: 'many' });
   assert.equal(r.status, 1);
   assert.equal(r.err.trim(), 'error: UNREASONABLE_THREADS must be a positive integer, got "many"');
+});
+
+test('where the worker file cannot be written, the stock single-threaded build is used', () => {
+  // A private temp dir where the worker file's name is taken by a directory.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unreasonable-threads-'));
+  const probe = child({ UNREASONABLE_THREADS: '2', TMPDIR: dir });
+  assert.equal(probe.status, 0, probe.err);
+  const [name] = fs.readdirSync(dir).filter((f) => f.startsWith('unreasonable-tfjs-wasm-worker-'));
+  assert.ok(name, 'the first run wrote the worker file');
+  fs.rmSync(path.join(dir, name));
+  fs.mkdirSync(path.join(dir, name));
+  const r = child({ UNREASONABLE_THREADS: '2', TMPDIR: dir });
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.equal(r.status, 0, r.err);
+  const res = JSON.parse(r.out.trim().split('\n').pop()!);
+  assert.equal(res.threads, 1);
+  assert.match(res.line, /wasm, 1 thread\)/);
 });
