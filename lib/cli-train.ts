@@ -5,6 +5,7 @@
  * (143 for SIGTERM) with the command that resumes; a second Ctrl-C exits at once (130) — the
  * checkpoint on disk is always a complete one, since saves are atomic and synchronous.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend, describeBackend } from './backend';
 import { CellType } from './cells';
@@ -20,7 +21,8 @@ import { Trainer, TrainArgs } from './train';
 import { ByteVocab } from './vocab';
 
 export interface TrainOptions {
-  corpus: string;
+  /** Required unless --resume finds it in the checkpoint. */
+  corpus?: string;
   model: CellType;
   layers: number;
   hidden: number;
@@ -53,7 +55,7 @@ export interface GlobalOptions {
 export const DEFAULT_STEPS = 1000;
 
 /** Flags that fix the model or the batch layout: a resumed run must keep them. */
-function conflictsWithCheckpoint(opts: TrainOptions, given: (k: keyof TrainOptions) => boolean, dir: string): { vocab: ByteVocab } {
+function conflictsWithCheckpoint(opts: TrainOptions, given: (k: keyof TrainOptions) => boolean, dir: string): { vocab: ByteVocab; source?: TrainArgs['source'] } {
   const meta = readCheckpointMeta(dir);
   const saved = (meta.training?.args ?? {}) as Partial<TrainArgs>;
   const checks: [keyof TrainOptions, string, unknown][] = [
@@ -72,7 +74,7 @@ function conflictsWithCheckpoint(opts: TrainOptions, given: (k: keyof TrainOptio
   if (bad.length) {
     throw new UsageError(`cannot resume ${dir} with ${bad.join(', ')}: a resumed run keeps the model and batch layout; drop these flags, or train into a new --checkpoint directory`);
   }
-  return { vocab };
+  return { vocab, source: saved.source };
 }
 
 export async function runTrain(opts: TrainOptions, given: (k: keyof TrainOptions) => boolean, global: GlobalOptions): Promise<number> {
@@ -86,8 +88,14 @@ export async function runTrain(opts: TrainOptions, given: (k: keyof TrainOptions
     throw new UsageError(`${dir} already holds a checkpoint: add --resume to continue it, or --force to start afresh (it is replaced at the first save)`);
   }
   const resumeInfo = opts.resume ? conflictsWithCheckpoint(opts, given, dir) : undefined;
+  // A resume reads --corpus and --val-frac from the checkpoint unless they are given.
+  const corpusSpec = opts.corpus ?? resumeInfo?.source?.corpus;
+  if (!corpusSpec) {
+    throw new UsageError(resumeInfo ? `--corpus is needed: ${dir} does not record the corpus it was trained on` : "required option '--corpus <name|path>' not specified");
+  }
+  if (resumeInfo?.source && !given('valFrac')) opts.valFrac = resumeInfo.source.valFrac;
 
-  const corpus = await loadCorpus(opts.corpus);
+  const corpus = await loadCorpus(corpusSpec);
   const info = await initBackend(global.backend);
   log.info(describeBackend(info));
   const split = splitCorpus(corpus.data, { train: 1 - opts.valFrac, val: opts.valFrac });
@@ -102,7 +110,10 @@ export async function runTrain(opts: TrainOptions, given: (k: keyof TrainOptions
 
   let signal: NodeJS.Signals | undefined;
   const progress = createProgress({ quiet: Boolean(global.quiet), every: opts.logEvery });
-  const common: Partial<TrainArgs> = { onProgress: (p) => progress.update(p), shouldStop: () => signal !== undefined };
+  // What a later --resume needs to load the same data (saved in the checkpoint): a file by its
+  // absolute path, else the corpus name.
+  const source = { corpus: fs.existsSync(corpusSpec) ? path.resolve(corpusSpec) : corpusSpec, valFrac: opts.valFrac };
+  const common: Partial<TrainArgs> = { source, onProgress: (p) => progress.update(p), shouldStop: () => signal !== undefined };
   let trainer: Trainer;
   if (resumeInfo) {
     const overrides: Partial<TrainArgs> = { ...common, checkpointDir: dir };
@@ -174,8 +185,7 @@ export async function runTrain(opts: TrainOptions, given: (k: keyof TrainOptions
     const r = await trainer.run();
     progress.stop();
     if (r.reason === 'interrupted') {
-      const extra = opts.valFrac !== 0.05 ? ` --val-frac ${opts.valFrac}` : '';
-      process.stderr.write(`interrupted at step ${r.steps}/${trainer.args.totalSteps}: checkpoint saved to ${dir}; resume with: unreasonable train --corpus ${shellQuote(opts.corpus)} --checkpoint ${shellQuote(dir)}${extra} --resume\n`);
+      process.stderr.write(`interrupted at step ${r.steps}/${trainer.args.totalSteps}: checkpoint saved to ${dir}; resume with: unreasonable train --checkpoint ${shellQuote(dir)} --resume\n`);
       return signal === 'SIGTERM' ? 143 : 130;
     }
     const last = r.history.loss.at(-1);

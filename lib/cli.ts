@@ -56,9 +56,9 @@ export function buildProgram(exit: (code: number) => void): Command {
   program
     .command('train')
     .description('train a model on a corpus, writing a resumable checkpoint directory (or continue one with --resume)')
-    .requiredOption('--corpus <name|path>', 'a file, or moby-dick | names | tinyshakespeare | linux (see `corpora`)')
+    .option('--corpus <name|path>', 'a file, or moby-dick | names | tinyshakespeare | linux (see `corpora`); a --resume reads it from the checkpoint')
     .requiredOption('--checkpoint <dir>', 'checkpoint directory (written atomically)')
-    .option('--resume', 'continue the run saved in --checkpoint (same --corpus and --val-frac)')
+    .option('--resume', 'continue the run saved in --checkpoint (on the corpus and --val-frac it recorded)')
     .option('--force', 'start afresh even though --checkpoint holds a checkpoint (replaced at the first save)')
     .addOption(new Option('--model <type>', 'cell type').choices(['rnn', 'lstm', 'gru']).default('lstm'))
     .option('--layers <n>', 'stacked layers', intIn(1, 64), 2)

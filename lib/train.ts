@@ -56,6 +56,11 @@ export interface TrainArgs {
   checkpointDir?: string;
   /** …every this many steps (0 = only at the end), and at every validation that improves. */
   checkpointEvery?: number;
+  /**
+   * Where the data came from (the CLI stores its --corpus and --val-frac): saved with the
+   * checkpoint so that a resume can load the same data again; the trainer does not use it.
+   */
+  source?: { corpus: string; valFrac: number };
   onProgress?: (p: TrainProgress) => void;
   /** Polled every step; return true to stop (e.g. after Ctrl-C). A checkpoint is written. */
   shouldStop?: () => boolean;

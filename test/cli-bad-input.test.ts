@@ -173,6 +173,7 @@ const CASES: Case[] = [
   { name: '--resume with --force', args: () => ['train', '--corpus', f['text.txt'], '--checkpoint', f.good, '--resume', '--force'], code: 2, match: /^error: --resume and --force exclude each other$/, keep: () => [f.good] },
   { name: 'misspelt flag', args: () => ['train', '--corpus', f['text.txt'], '--checkpoint', fresh(), '--hiden', '8'], code: 2, match: /^error: unknown option '--hiden' \(Did you mean --hidden\?\)$/ },
   { name: 'missing --checkpoint', args: () => ['train', '--corpus', f['text.txt']], code: 2, match: /^error: required option '--checkpoint <dir>' not specified$/ },
+  { name: 'missing --corpus', args: () => ['train', '--checkpoint', fresh()], code: 2, match: /^error: required option '--corpus <name\|path>' not specified$/, absent: () => [lastNew] },
   { name: 'sample --temperature -1', args: () => ['sample', '--checkpoint', f.good, '--temperature', '-1'], code: 2, match: /--temperature <t>' argument '-1' is invalid\. must be in \[0, 100\]\.$/ },
   { name: 'sample --length x', args: () => ['sample', '--checkpoint', f.good, '--length', 'x'], code: 2, match: /--length <n>' argument 'x' is invalid/ },
   { name: 'eval without --text', args: () => ['eval', '--checkpoint', f.good], code: 2, match: /^error: required option '--text <file>' not specified$/ },
@@ -250,7 +251,7 @@ test('Ctrl-C during training saves a checkpoint, exits 130, and train --resume c
   assert.equal(await run.exit, 130, run.stderr());
   const lines = run.stderr().trimEnd().split('\n');
   assert.match(lines.at(-2)!, /^SIGINT: stopping after the current step and saving a checkpoint/);
-  const m = /^interrupted at step (\d+)\/100000: checkpoint saved to (.+); resume with: unreasonable train --corpus \S+ --checkpoint (\S+) --resume$/.exec(lines.at(-1)!);
+  const m = /^interrupted at step (\d+)\/100000: checkpoint saved to (.+); resume with: unreasonable train --checkpoint (\S+) --resume$/.exec(lines.at(-1)!);
   assert.ok(m, lines.at(-1));
   const k = Number(m[1]);
   assert.ok(k >= 1 && k < 100000);
@@ -258,7 +259,8 @@ test('Ctrl-C during training saves a checkpoint, exits 130, and train --resume c
   assert.equal(stepOf(dir), k);
   const saved = hashTree(dir);
 
-  const r = cli(['train', '--corpus', f['text.txt'], '--checkpoint', dir, '--resume', '--steps', String(k + 3)]);
+  // The printed command is enough: the checkpoint records the corpus and --val-frac.
+  const r = cli(['train', '--checkpoint', dir, '--resume', '--steps', String(k + 3)]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, new RegExp(`^resuming from step ${k} of ${k + 3} `, 'm'));
   assert.match(r.stderr, new RegExp(`^done: step ${k + 3}/${k + 3} `, 'm'));
