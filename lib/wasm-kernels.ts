@@ -10,7 +10,7 @@
  *
  * Two more, found by profiling a training step (tfjs 4.22 wasm, [2048, 512] float32):
  *   - Transpose is a generic N-d index loop: 8 ms. 2-d float32/int32 transposes run here as a
- *     cache-blocked copy on the heap (4.4 ms). Every matmul gradient transposes.
+ *     cache-blocked copy on the heap (~2 ms). Every matmul gradient transposes.
  *   - Sum over leading axes transposes first, then reduces: 8.7 ms. Here it is a product with
  *     a row of ones through the backend's own (XNNPACK) BatchMatMul: 1·X. Bias gradients
  *     are such sums.
@@ -80,7 +80,8 @@ export function patchWasmKernels(): void {
   const fastTranspose = (args: KernelArgs): tf.TensorInfo => {
     const x = args.inputs.x as tf.TensorInfo;
     const perm = args.attrs!.perm as number[];
-    if (x.shape.length !== 2 || perm[0] !== 1 || (x.dtype !== 'float32' && x.dtype !== 'int32')) {
+    // The stock kernel is fine while the matrix fits in cache (< ~100k elements).
+    if (x.shape.length !== 2 || perm[0] !== 1 || (x.dtype !== 'float32' && x.dtype !== 'int32') || x.shape[0] * x.shape[1] < 100_000) {
       return origTranspose!.kernelFunc(args as never) as tf.TensorInfo;
     }
     const [R, C] = x.shape;
@@ -88,14 +89,15 @@ export function patchWasmKernels(): void {
     const out = backend.makeOutput([C, R], x.dtype);
     const xv = backend.typedArrayFromHeap(x);
     const ov = backend.typedArrayFromHeap(out);
-    const BS = 32;
-    for (let r0 = 0; r0 < R; r0 += BS) {
-      const r1 = Math.min(R, r0 + BS);
-      for (let c0 = 0; c0 < C; c0 += BS) {
-        const c1 = Math.min(C, c0 + BS);
-        for (let r = r0; r < r1; r++) {
-          const src = r * C;
-          for (let c = c0; c < c1; c++) ov[c * R + r] = xv[src + c];
+    // 16×16 blocks, writing sequentially within a block (2× faster in V8 than reading so).
+    const BS = 16;
+    for (let c0 = 0; c0 < C; c0 += BS) {
+      const c1 = Math.min(C, c0 + BS);
+      for (let r0 = 0; r0 < R; r0 += BS) {
+        const r1 = Math.min(R, r0 + BS);
+        for (let c = c0; c < c1; c++) {
+          const dst = c * R;
+          for (let r = r0; r < r1; r++) ov[dst + r] = xv[r * C + c];
         }
       }
     }

@@ -28,7 +28,8 @@ test('wasm slice/split (patched) equal the cpu backend, including gradients', as
 test('wasm transpose and leading-axis sum (patched) match the cpu backend', async () => {
   const x = randomArray(37 * 70, 9);
   const cases: [string, (x: tf.Tensor2D) => tf.Tensor][] = [
-    ['transpose 2-d', (v) => tf.transpose(v)],
+    ['transpose 2-d (stock: small)', (v) => tf.transpose(v)],
+    ['transpose 2-d (patched: large)', (v) => tf.transpose(tf.tile(v, [40, 1]))],
     ['transpose int32', (v) => tf.transpose(v.toInt())],
     ['transpose 3-d (stock kernel)', (v) => tf.transpose(v.reshape([37, 7, 10]), [2, 0, 1])],
     ['sum axis 0', (v) => tf.sum(v, 0)],
