@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CellType } from './cells';
+import { stepOps } from './stepops';
 
 export interface SequenceResult {
   /** h_t for every step, time-major [T·batch, hidden]. */
@@ -67,36 +68,49 @@ const lstmPacked = (needDX: boolean) => custom((...args) => {
   const XP = tf.mul(tf.add(tf.matMul(X, Wx), b), gScale) as tf.Tensor2D; // [T·B, 4H]
   const Wh2 = tf.mul(Wh, gScale) as tf.Tensor2D;
   const xs = splitSteps(XP, T);
-  let h = h0;
-  let c = c0;
-  const hs: tf.Tensor2D[] = [];
-  const cs: tf.Tensor2D[] = [];
-  const gs: tf.Tensor2D[][] = [[], [], [], []]; // i, f, g, o of every step
+  // The loop runs on raw kernels (stepops.ts): every intermediate is disposed right away, and
+  // only h, c and the gate activations of each step live on (bounded memory).
+  const ops = stepOps();
+  const two = tf.scalar(2);
+  const one = tf.scalar(1);
+  let h: tf.TensorInfo = h0;
+  let c: tf.TensorInfo = c0;
+  const hs: tf.TensorInfo[] = [];
+  const cs: tf.TensorInfo[] = [];
+  const gs: tf.TensorInfo[][] = [[], [], [], []]; // i, f, g, o of every step
   for (let t = 0; t < T; t++) {
-    // Per-step tidy: only h, c and the gate activations outlive the step (bounded memory).
-    [h, c] = tf.tidy(() => {
-      const s = tf.sigmoid(tf.add(xs[t], tf.matMul(h, Wh2)));
-      const [i, f, sg, o] = tf.split(s, 4, 1) as tf.Tensor2D[];
-      const g = tf.sub(tf.mul(sg, 2), 1) as tf.Tensor2D;
-      const cNew = tf.add(tf.mul(f, c), tf.mul(i, g)) as tf.Tensor2D;
-      [i, f, g, o].forEach((a, k) => gs[k].push(tf.keep(a)));
-      return [tf.mul(o, tanh(cNew)) as tf.Tensor2D, cNew];
-    });
+    const hw = ops.matMul(h, Wh2);
+    const z = ops.add(xs[t], hw);
+    const s = ops.sigmoid(z);
+    const [i, f, sg, o] = ops.split(s, 4, 1);
+    const sg2 = ops.mul(sg, two);
+    const g = ops.sub(sg2, one); // tanh(z_g) = 2σ(2z_g) − 1
+    const fc = ops.mul(f, c);
+    const ig = ops.mul(i, g);
+    c = ops.add(fc, ig); // c' = f⊙c + i⊙g
+    const c2 = ops.mul(c, two);
+    const sc = ops.sigmoid(c2);
+    const sc2 = ops.mul(sc, two);
+    const tc = ops.sub(sc2, one); // tanh(c')
+    h = ops.mul(o, tc); // h' = o⊙tanh(c')
+    ops.dispose(hw, z, s, sg, sg2, fc, ig, c2, sc, sc2, tc);
+    [i, f, g, o].forEach((a, k) => gs[k].push(a));
     hs.push(h);
     cs.push(c);
   }
-  tf.dispose([gScale, XP, Wh2, ...(T > 1 ? xs : [])]);
-  const Hs = tf.concat(hs, 0) as tf.Tensor2D; // [T·B, H]
-  const C = tf.concat(cs, 0) as tf.Tensor2D; // [T·B, H] cell states
-  const [I, F, G, O] = gs.map((list) => tf.concat(list, 0) as tf.Tensor2D); // each [T·B, H]
-  tf.dispose(gs.flat()); // kept out of the per-step tidies above; I, F, G, O hold them now
+  tf.dispose([gScale, XP, Wh2, two, one, ...(T > 1 ? xs : [])]);
+  const Hs = ops.tensor<tf.Tensor2D>(ops.concat(hs, 0)); // [T·B, H]
+  const C = ops.tensor<tf.Tensor2D>(ops.concat(cs, 0)); // [T·B, H] cell states
+  const [I, F, G, O] = gs.map((list) => ops.tensor<tf.Tensor2D>(ops.concat(list, 0))); // each [T·B, H]
+  const cT = ops.tensor<tf.Tensor2D>(ops.concat([c], 0)); // a copy: c itself goes with the lists
+  ops.dispose(...hs, ...cs, ...gs.flat());
   save([X, h0, c0, Wx, Wh, Hs, C, I, F, G, O]);
   return {
-    value: tf.concat([Hs, c], 0),
+    value: tf.concat([Hs, cT], 0),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sX, sh0, sc0, sWx, sWh, sHs, sC, sI, sF, sG, sO] = saved as tf.Tensor2D[];
       const dHs = dy.slice([0, 0], [T * B, H]) as tf.Tensor2D;
-      let dcNext = dy.slice([T * B, 0], [B, H]) as tf.Tensor2D;
+      const dcT = dy.slice([T * B, 0], [B, H]) as tf.Tensor2D;
       // Everything that does not depend on the recurrence, for all steps at once ([T·B, ·]):
       //   dc_t = dc_{t+1}⊙f_{t+1} + dh_t⊙K,   K = o⊙(1 − tanh²c)
       //   dz_t = [dc_t, dc_t, dc_t, dh_t] ⊙ PQ, PQ = [g⊙i(1−i), c_{t−1}⊙f(1−f), i⊙(1−g²), tanh(c)⊙o(1−o)]
@@ -110,26 +124,33 @@ const lstmPacked = (needDX: boolean) => custom((...args) => {
       });
       const dhs = splitSteps(dHs, T);
       const WhT = tf.transpose(sWh);
-      let dhNext: tf.Tensor2D = tf.zerosLike(sh0);
-      const dzs: tf.Tensor2D[] = new Array(T);
+      const ops = stepOps();
+      let dhNext: tf.TensorInfo = tf.zerosLike(sh0);
+      let dcNext: tf.TensorInfo = dcT;
+      const dzs: tf.TensorInfo[] = new Array(T);
       for (let t = T - 1; t >= 0; t--) {
-        const prev = [dhNext, dcNext];
-        [dzs[t], dcNext, dhNext] = tf.tidy(() => {
-          const dh = tf.add(dhs[t], dhNext);
-          const dc = tf.add(dcNext, tf.mul(dh, Ks[t]));
-          const dz = tf.mul(tf.concat([dc, dc, dc, dh], 1), PQs[t]) as tf.Tensor2D;
-          return [dz, tf.mul(dc, Fs[t]) as tf.Tensor2D, tf.matMul(dz, WhT)];
-        });
-        if (t < T - 1) tf.dispose(prev); // the zeros and the first dcNext belong to the caller's scope
+        const dh = ops.add(dhs[t], dhNext);
+        const dhK = ops.mul(dh, Ks[t]);
+        const dc = ops.add(dcNext, dhK);
+        const dcs = ops.concat([dc, dc, dc, dh], 1);
+        dzs[t] = ops.mul(dcs, PQs[t]);
+        const dcPrev = ops.mul(dc, Fs[t]);
+        const dhPrev = ops.matMul(dzs[t], WhT);
+        ops.dispose(dh, dhK, dc, dcs);
+        if (t < T - 1) ops.dispose(dhNext, dcNext); // the first ones are tensors of this scope
+        [dhNext, dcNext] = [dhPrev, dcPrev];
       }
       tf.dispose([...Ks, ...PQs, ...Fs]);
-      const dZ = tf.concat(dzs, 0) as tf.Tensor2D; // [T·B, 4H]
+      const dZ = ops.tensor<tf.Tensor2D>(ops.concat(dzs, 0)); // [T·B, 4H]
+      ops.dispose(...dzs);
+      const dh0 = ops.tensor<tf.Tensor2D>(dhNext);
+      const dc0 = ops.tensor<tf.Tensor2D>(dcNext);
       const Hprev = previousStates(sh0, sHs, T);
       const dX = inputGrad(needDX, dZ, sWx, sX);
       const dWx = tf.matMul(tf.transpose(sX), dZ);
       const dWh = tf.matMul(tf.transpose(Hprev), dZ);
       const db = tf.sum(dZ, 0);
-      return [dX, dhNext, dcNext, dWx, dWh, db];
+      return [dX, dh0, dc0, dWx, dWh, db];
     },
   };
 });

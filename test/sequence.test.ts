@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { CellType, CharModel, crossEntropy } from '../lib';
+import { CellType, CharModel, crossEntropy, initBackend } from '../lib';
 import { maxAbsDiff, randomArray, useCpu } from './helpers';
 
 for (const type of ['lstm', 'rnn', 'gru'] as CellType[]) {
@@ -39,18 +39,45 @@ for (const type of ['lstm', 'rnn', 'gru'] as CellType[]) {
   });
 }
 
-test('training with the sequence kernels leaks no tensors', async () => {
+for (const backend of ['cpu', 'wasm']) {
+  test(`training with the sequence kernels leaks no tensors and no backend buffers (${backend})`, async () => {
+    await initBackend(backend);
+    const { ByteVocab, Trainer } = await import('../lib');
+    const text = Buffer.from('some text to train on, repeated. '.repeat(30));
+    const vocab = ByteVocab.fromData(text);
+    for (const modelType of ['lstm', 'rnn', 'gru'] as CellType[]) {
+      for (const seqLength of [1, 10]) {
+        const m = new CharModel({ modelType, vocabSize: vocab.size, hiddenSize: 8, numLayers: 2, dropout: 0.1 }, 1);
+        const tr = new Trainer(m, vocab, { train: vocab.encode(text) }, { batchSize: 4, seqLength, steps: 0, optimizer: 'adam' });
+        tr.trainStep();
+        tr.trainStep();
+        const before = tf.memory().numTensors;
+        const buffers = tf.backend().numDataIds();
+        for (let i = 0; i < 5; i++) tr.trainStep();
+        assert.equal(tf.memory().numTensors, before, `${modelType} seq ${seqLength}: tensors after 5 more steps`);
+        assert.equal(tf.backend().numDataIds(), buffers, `${modelType} seq ${seqLength}: backend buffers after 5 more steps`);
+      }
+    }
+    await useCpu();
+  });
+}
+
+test('lstm sequence kernel on wasm (raw kernels, threads) = step-by-step cell on cpu', async () => {
+  const V = 9, H = 16, B = 5, T = 12;
+  const x = Int32Array.from({ length: B * T }, (_, i) => (i * 7 + 3) % V);
+  const y = Int32Array.from({ length: B * T }, (_, i) => (i * 5 + 1) % V);
+  const run = async (backend: string, stepwise: boolean) => {
+    await initBackend(backend);
+    const m = new CharModel({ modelType: 'lstm', vocabSize: V, hiddenSize: H, numLayers: 2, dropout: 0, initScale: 0.3 }, 5);
+    const params = [...m.namedParams().values()];
+    const { value, grads } = tf.variableGrads(() => crossEntropy(m.forward(x, B, T, m.zeroState(B), { stepwise }).logits, y), params);
+    const out = { loss: value.dataSync()[0], grads: params.map((p) => grads[p.name].dataSync().slice()) };
+    m.dispose();
+    return out;
+  };
+  const ref = await run('cpu', true);
+  const fast = await run('wasm', false);
   await useCpu();
-  const { ByteVocab, Trainer } = await import('../lib');
-  const text = Buffer.from('some text to train on, repeated. '.repeat(30));
-  const vocab = ByteVocab.fromData(text);
-  for (const modelType of ['lstm', 'rnn', 'gru'] as CellType[]) {
-    const m = new CharModel({ modelType, vocabSize: vocab.size, hiddenSize: 8, numLayers: 2, dropout: 0.1 }, 1);
-    const tr = new Trainer(m, vocab, { train: vocab.encode(text) }, { batchSize: 4, seqLength: 10, steps: 0, optimizer: 'adam' });
-    tr.trainStep();
-    tr.trainStep();
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 5; i++) tr.trainStep();
-    assert.equal(tf.memory().numTensors, before, `${modelType}: tensors after 5 more steps`);
-  }
+  assert.ok(Math.abs(ref.loss - fast.loss) < 1e-5, `loss ${ref.loss} vs ${fast.loss}`);
+  ref.grads.forEach((g, k) => assert.ok(maxAbsDiff(g, fast.grads[k]) < 1e-5, `param ${k}: ${maxAbsDiff(g, fast.grads[k])}`));
 });
