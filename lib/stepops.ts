@@ -101,10 +101,13 @@ const tfOps: StepOps = {
 
 const KERNELS = ['Add', 'Sub', 'Multiply', 'Sigmoid', 'BatchMatMul', 'SplitV', 'Concat'];
 
-/** Step ops for the active backend: raw kernels on wasm and cpu, tf.* elsewhere. */
+/**
+ * Step ops for the active backend: raw kernels on wasm and cpu, tf.* elsewhere or when
+ * UNREASONABLE_RAW_OPS=0 (for comparison).
+ */
 export function stepOps(): StepOps {
   const name = tf.getBackend();
-  if (name !== 'wasm' && name !== 'cpu') return tfOps;
+  if ((name !== 'wasm' && name !== 'cpu') || process.env.UNREASONABLE_RAW_OPS === '0') return tfOps;
   const kernels: Record<string, KernelFn> = {};
   for (const k of KERNELS) {
     const config = tf.getKernel(k, name);
