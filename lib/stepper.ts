@@ -59,9 +59,13 @@ export class Stepper {
   private readonly embedding?: tf.Tensor2D;
   /** Per layer: [h] or [h, c], each [hidden]. */
   state: Float32Array[][];
+  /** With `keepGates`: the gate activations of the last step, per layer (lstm i,f,g,o; gru r,z,n). */
+  gates: Record<string, Float32Array>[] = [];
+  private readonly keepGates: boolean;
 
-  constructor(model: CharModel) {
+  constructor(model: CharModel, opts: { keepGates?: boolean } = {}) {
     this.model = model;
+    this.keepGates = opts.keepGates ?? false;
     const owned = !!model.embedding;
     this.layers = model.cells.map((cell, l) => {
       const w: LayerWeights = {
@@ -121,6 +125,7 @@ export class Stepper {
           break;
         case 'lstm': {
           const cNew = new Float32Array(H);
+          const kept = this.keepGates ? (this.gates[l] = { i: new Float32Array(H), f: new Float32Array(H), g: new Float32Array(H), o: new Float32Array(H) }) : undefined;
           for (let j = 0; j < H; j++) {
             const i = sigmoid(xp[j]);
             const f = sigmoid(xp[H + j]);
@@ -128,17 +133,20 @@ export class Stepper {
             const o = sigmoid(xp[3 * H + j]);
             cNew[j] = f * c[j] + i * g;
             hNew[j] = o * Math.tanh(cNew[j]);
+            if (kept) [kept.i[j], kept.f[j], kept.g[j], kept.o[j]] = [i, f, g, o];
           }
           this.state[l] = [hNew, cNew];
           break;
         }
         case 'gru': {
           const bh = w.bh!;
+          const kept = this.keepGates ? (this.gates[l] = { r: new Float32Array(H), z: new Float32Array(H), n: new Float32Array(H) }) : undefined;
           for (let j = 0; j < H; j++) {
             const r = sigmoid(xp[j] + hp![j] + bh[j]);
             const z = sigmoid(xp[H + j] + hp![H + j] + bh[H + j]);
             const n = Math.tanh(xp[2 * H + j] + r * (hp![2 * H + j] + bh[2 * H + j]));
             hNew[j] = (1 - z) * n + z * h[j];
+            if (kept) [kept.r[j], kept.z[j], kept.n[j]] = [r, z, n];
           }
           this.state[l] = [hNew];
           break;

@@ -90,3 +90,18 @@ test('record keeps only what was asked for; a given start state is continued and
   assert.ok(maxAbsDiff(second.layers[2].c!, whole.layers[2].c!.subarray(half * 4)) < 1e-5);
   model.dispose();
 });
+
+test('record reports progress every chunkSize bytes and at the end', async () => {
+  await useCpu();
+  const vocab = ByteVocab.fromData(TEXT);
+  const model = new CharModel({ modelType: 'lstm', vocabSize: vocab.size, hiddenSize: 4, numLayers: 1, dropout: 0 }, 1);
+  const seen: number[] = [];
+  record(model, vocab, TEXT, { chunkSize: 20, onProgress: (done, total) => {
+    assert.equal(total, TEXT.length);
+    seen.push(done);
+  } });
+  const want = [];
+  for (let d = 20; d < TEXT.length; d += 20) want.push(d);
+  want.push(TEXT.length);
+  assert.deepEqual(seen, want);
+});
