@@ -163,14 +163,24 @@ const rnnSeq = (needDX: boolean) => custom((...args) => {
   const T = X.shape[0] / B;
   const XP = tf.add(tf.matMul(X, Wx), b) as tf.Tensor2D;
   const xs = splitSteps(XP, T);
-  let h = h0;
-  const hs: tf.Tensor2D[] = [];
+  const ops = stepOps();
+  const two = tf.scalar(2);
+  const one = tf.scalar(1);
+  let h: tf.TensorInfo = h0;
+  const hs: tf.TensorInfo[] = [];
   for (let t = 0; t < T; t++) {
-    const hPrev = h;
-    h = tf.tidy(() => tanh(tf.add(xs[t], tf.matMul(hPrev, Wh))) as tf.Tensor2D);
+    const hw = ops.matMul(h, Wh);
+    const z = ops.add(xs[t], hw);
+    const z2 = ops.mul(z, two);
+    const s = ops.sigmoid(z2);
+    const s2 = ops.mul(s, two);
+    h = ops.sub(s2, one); // tanh(z) = 2σ(2z) − 1
+    ops.dispose(hw, z, z2, s, s2);
     hs.push(h);
   }
-  const Hs = tf.concat(hs, 0) as tf.Tensor2D;
+  tf.dispose([XP, two, one, ...(T > 1 ? xs : [])]);
+  const Hs = ops.tensor<tf.Tensor2D>(ops.concat(hs, 0));
+  ops.dispose(...hs);
   save([X, h0, Wx, Wh, Hs]);
   return {
     value: Hs,
@@ -179,19 +189,25 @@ const rnnSeq = (needDX: boolean) => custom((...args) => {
       const dhs = splitSteps(dy as tf.Tensor2D, T);
       const hsS = splitSteps(sHs, T);
       const WhT = tf.transpose(sWh);
-      let dhNext: tf.Tensor2D = tf.zerosLike(sh0);
-      const dzs: tf.Tensor2D[] = new Array(T);
+      const ops = stepOps();
+      const one = tf.scalar(1);
+      let dhNext: tf.TensorInfo = tf.zerosLike(sh0);
+      const dzs: tf.TensorInfo[] = new Array(T);
       for (let t = T - 1; t >= 0; t--) {
-        const prev = dhNext;
-        [dzs[t], dhNext] = tf.tidy(() => {
-          const dz = tf.mul(tf.add(dhs[t], prev), tf.sub(1, tf.square(hsS[t]))) as tf.Tensor2D;
-          return [dz, tf.matMul(dz, WhT)];
-        });
-        if (t < T - 1) prev.dispose();
+        const dh = ops.add(dhs[t], dhNext);
+        const h2 = ops.mul(hsS[t], hsS[t]);
+        const dtanh = ops.sub(one, h2);
+        dzs[t] = ops.mul(dh, dtanh);
+        const dhPrev = ops.matMul(dzs[t], WhT);
+        ops.dispose(dh, h2, dtanh);
+        if (t < T - 1) ops.dispose(dhNext); // the first is a tensor of this scope
+        dhNext = dhPrev;
       }
-      const dZ = tf.concat(dzs, 0) as tf.Tensor2D;
+      const dZ = ops.tensor<tf.Tensor2D>(ops.concat(dzs, 0));
+      ops.dispose(...dzs);
+      const dh0 = ops.tensor<tf.Tensor2D>(dhNext);
       const Hprev = previousStates(sh0, sHs, T);
-      return [inputGrad(needDX, dZ, sWx, sX), dhNext, tf.matMul(tf.transpose(sX), dZ), tf.matMul(tf.transpose(Hprev), dZ), tf.sum(dZ, 0)];
+      return [inputGrad(needDX, dZ, sWx, sX), dh0, tf.matMul(tf.transpose(sX), dZ), tf.matMul(tf.transpose(Hprev), dZ), tf.sum(dZ, 0)];
     },
   };
 });
@@ -207,25 +223,39 @@ const gruSeq = (needDX: boolean) => custom((...args) => {
   const T = X.shape[0] / B;
   const XP = tf.add(tf.matMul(X, Wx), b) as tf.Tensor2D; // [T·B, 3H]
   const xs = splitSteps(XP, T);
-  let h = h0;
-  const hs: tf.Tensor2D[] = [];
-  const acts: tf.Tensor2D[] = [];
+  const ops = stepOps();
+  const two = tf.scalar(2);
+  const one = tf.scalar(1);
+  let h: tf.TensorInfo = h0;
+  const hs: tf.TensorInfo[] = [];
+  const acts: tf.TensorInfo[] = [];
   for (let t = 0; t < T; t++) {
-    const hPrev = h;
-    h = tf.tidy(() => {
-      const [xr, xz, xn] = tf.split(xs[t], 3, 1) as tf.Tensor2D[];
-      const [hr, hz, hn] = tf.split(tf.add(tf.matMul(hPrev, Wh), bh), 3, 1) as tf.Tensor2D[];
-      const r = tf.sigmoid(tf.add(xr, hr));
-      const z = tf.sigmoid(tf.add(xz, hz));
-      const n = tanh(tf.add(xn, tf.mul(r, hn)));
-      acts.push(tf.keep(tf.concat([r, z, n, hn], 1) as tf.Tensor2D));
-      return tf.add(tf.mul(tf.sub(1, z), n), tf.mul(z, hPrev)) as tf.Tensor2D;
-    });
+    const [xr, xz, xn] = ops.split(xs[t], 3, 1);
+    const hw = ops.matMul(h, Wh);
+    const hb = ops.add(hw, bh);
+    const [hr, hz, hn] = ops.split(hb, 3, 1);
+    const ar = ops.add(xr, hr);
+    const r = ops.sigmoid(ar);
+    const az = ops.add(xz, hz);
+    const z = ops.sigmoid(az);
+    const rhn = ops.mul(r, hn);
+    const an = ops.add(xn, rhn);
+    const an2 = ops.mul(an, two);
+    const sn = ops.sigmoid(an2);
+    const sn2 = ops.mul(sn, two);
+    const n = ops.sub(sn2, one); // tanh(an) = 2σ(2an) − 1
+    const omz = ops.sub(one, z);
+    const a1 = ops.mul(omz, n);
+    const a2 = ops.mul(z, h);
+    acts.push(ops.concat([r, z, n, hn], 1));
+    h = ops.add(a1, a2); // h' = (1−z)⊙n + z⊙h
+    ops.dispose(xr, xz, xn, hw, hb, hr, hz, hn, ar, r, az, z, rhn, an, an2, sn, sn2, n, omz, a1, a2);
     hs.push(h);
   }
-  const Hs = tf.concat(hs, 0) as tf.Tensor2D;
-  const A = tf.concat(acts, 0) as tf.Tensor2D; // [T·B, 4H]: r, z, n and h·Un + bhn
-  tf.dispose(acts);
+  tf.dispose([XP, two, one, ...(T > 1 ? xs : [])]);
+  const Hs = ops.tensor<tf.Tensor2D>(ops.concat(hs, 0));
+  const A = ops.tensor<tf.Tensor2D>(ops.concat(acts, 0)); // [T·B, 4H]: r, z, n and h·Un + bhn
+  ops.dispose(...hs, ...acts);
   save([X, h0, Wx, Wh, Hs, A]);
   return {
     value: Hs,
@@ -235,27 +265,44 @@ const gruSeq = (needDX: boolean) => custom((...args) => {
       const as = splitSteps(sA, T);
       const hsS = splitSteps(sHs, T);
       const WhT = tf.transpose(sWh);
-      let dhNext: tf.Tensor2D = tf.zerosLike(sh0);
-      const dxps: tf.Tensor2D[] = new Array(T);
-      const dhhs: tf.Tensor2D[] = new Array(T);
+      const ops = stepOps();
+      const one = tf.scalar(1);
+      let dhNext: tf.TensorInfo = tf.zerosLike(sh0);
+      const dxps: tf.TensorInfo[] = new Array(T);
+      const dhhs: tf.TensorInfo[] = new Array(T);
       for (let t = T - 1; t >= 0; t--) {
-        const prev = dhNext;
-        [dxps[t], dhhs[t], dhNext] = tf.tidy(() => {
-          const [r, z, n, hn] = tf.split(as[t], 4, 1) as tf.Tensor2D[];
-          const hPrev = t === 0 ? sh0 : hsS[t - 1];
-          const dh = tf.add(dhs[t], prev);
-          const dn = tf.mul(tf.mul(dh, tf.sub(1, z)), tf.sub(1, tf.square(n))); // through tanh
-          const dzp = tf.mul(tf.mul(dh, tf.sub(hPrev, n)), tf.mul(z, tf.sub(1, z)));
-          const drp = tf.mul(tf.mul(dn, hn), tf.mul(r, tf.sub(1, r)));
-          const dhh = tf.concat([drp, dzp, tf.mul(dn, r)], 1) as tf.Tensor2D;
-          return [tf.concat([drp, dzp, dn], 1) as tf.Tensor2D, dhh, tf.add(tf.mul(dh, z), tf.matMul(dhh, WhT)) as tf.Tensor2D];
-        });
-        if (t < T - 1) prev.dispose();
+        const [r, z, n, hn] = ops.split(as[t], 4, 1);
+        const hPrev = t === 0 ? sh0 : hsS[t - 1];
+        const dh = ops.add(dhs[t], dhNext);
+        const omz = ops.sub(one, z);
+        const dhOmz = ops.mul(dh, omz);
+        const n2 = ops.mul(n, n);
+        const omn2 = ops.sub(one, n2);
+        const dn = ops.mul(dhOmz, omn2); // through tanh
+        const hmn = ops.sub(hPrev, n);
+        const dhHmn = ops.mul(dh, hmn);
+        const zOmz = ops.mul(z, omz);
+        const dzp = ops.mul(dhHmn, zOmz);
+        const omr = ops.sub(one, r);
+        const rOmr = ops.mul(r, omr);
+        const dnHn = ops.mul(dn, hn);
+        const drp = ops.mul(dnHn, rOmr);
+        const dnR = ops.mul(dn, r);
+        dhhs[t] = ops.concat([drp, dzp, dnR], 1);
+        dxps[t] = ops.concat([drp, dzp, dn], 1);
+        const dhZ = ops.mul(dh, z);
+        const back = ops.matMul(dhhs[t], WhT);
+        const dhPrev = ops.add(dhZ, back);
+        ops.dispose(r, z, n, hn, dh, omz, dhOmz, n2, omn2, dn, hmn, dhHmn, zOmz, dzp, omr, rOmr, dnHn, drp, dnR, dhZ, back);
+        if (t < T - 1) ops.dispose(dhNext); // the first is a tensor of this scope
+        dhNext = dhPrev;
       }
-      const dXP = tf.concat(dxps, 0) as tf.Tensor2D;
-      const dHH = tf.concat(dhhs, 0) as tf.Tensor2D;
+      const dXP = ops.tensor<tf.Tensor2D>(ops.concat(dxps, 0));
+      const dHH = ops.tensor<tf.Tensor2D>(ops.concat(dhhs, 0));
+      ops.dispose(...dxps, ...dhhs);
+      const dh0 = ops.tensor<tf.Tensor2D>(dhNext);
       const Hprev = previousStates(sh0, sHs, T);
-      return [inputGrad(needDX, dXP, sWx, sX), dhNext, tf.matMul(tf.transpose(sX), dXP), tf.matMul(tf.transpose(Hprev), dHH), tf.sum(dXP, 0), tf.sum(dHH, 0)];
+      return [inputGrad(needDX, dXP, sWx, sX), dh0, tf.matMul(tf.transpose(sX), dXP), tf.matMul(tf.transpose(Hprev), dHH), tf.sum(dXP, 0), tf.sum(dHH, 0)];
     },
   };
 });
@@ -270,11 +317,8 @@ export function hasSequenceKernel(type: CellType): boolean {
  * @param X inputs, time-major [T·batch, input]
  * @param state [h0] or [h0, c0]
  * @param bh the GRU's recurrent bias
- */
-/**
- * Run a layer over a time-major chunk X [T·B, input] from `state`.
- * `needDX` false skips the gradient with respect to X (the one-hot input of layer 0, which no
- * parameter produced): it is returned as zeros.
+ * @param needDX false skips the gradient with respect to X (the one-hot input of layer 0, which
+ *   no parameter produced): it is returned as zeros.
  */
 export function runSequence(type: CellType, X: tf.Tensor2D, state: tf.Tensor2D[], Wx: tf.Tensor2D, Wh: tf.Tensor2D, b: tf.Tensor1D, bh?: tf.Tensor1D, needDX = true): SequenceResult {
   const B = state[0].shape[0];

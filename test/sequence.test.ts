@@ -62,22 +62,24 @@ for (const backend of ['cpu', 'wasm']) {
   });
 }
 
-test('lstm sequence kernel on wasm (raw kernels, threads) = step-by-step cell on cpu', async () => {
-  const V = 9, H = 16, B = 5, T = 12;
-  const x = Int32Array.from({ length: B * T }, (_, i) => (i * 7 + 3) % V);
-  const y = Int32Array.from({ length: B * T }, (_, i) => (i * 5 + 1) % V);
-  const run = async (backend: string, stepwise: boolean) => {
-    await initBackend(backend);
-    const m = new CharModel({ modelType: 'lstm', vocabSize: V, hiddenSize: H, numLayers: 2, dropout: 0, initScale: 0.3 }, 5);
-    const params = [...m.namedParams().values()];
-    const { value, grads } = tf.variableGrads(() => crossEntropy(m.forward(x, B, T, m.zeroState(B), { stepwise }).logits, y), params);
-    const out = { loss: value.dataSync()[0], grads: params.map((p) => grads[p.name].dataSync().slice()) };
-    m.dispose();
-    return out;
-  };
-  const ref = await run('cpu', true);
-  const fast = await run('wasm', false);
-  await useCpu();
-  assert.ok(Math.abs(ref.loss - fast.loss) < 1e-5, `loss ${ref.loss} vs ${fast.loss}`);
-  ref.grads.forEach((g, k) => assert.ok(maxAbsDiff(g, fast.grads[k]) < 1e-5, `param ${k}: ${maxAbsDiff(g, fast.grads[k])}`));
-});
+for (const modelType of ['lstm', 'rnn', 'gru'] as CellType[]) {
+  test(`${modelType} sequence kernel on wasm (raw kernels, threads) = step-by-step cell on cpu`, async () => {
+    const V = 9, H = 16, B = 5, T = 12;
+    const x = Int32Array.from({ length: B * T }, (_, i) => (i * 7 + 3) % V);
+    const y = Int32Array.from({ length: B * T }, (_, i) => (i * 5 + 1) % V);
+    const run = async (backend: string, stepwise: boolean) => {
+      await initBackend(backend);
+      const m = new CharModel({ modelType, vocabSize: V, hiddenSize: H, numLayers: 2, dropout: 0, initScale: 0.3 }, 5);
+      const params = [...m.namedParams().values()];
+      const { value, grads } = tf.variableGrads(() => crossEntropy(m.forward(x, B, T, m.zeroState(B), { stepwise }).logits, y), params);
+      const out = { loss: value.dataSync()[0], grads: params.map((p) => grads[p.name].dataSync().slice()) };
+      m.dispose();
+      return out;
+    };
+    const ref = await run('cpu', true);
+    const fast = await run('wasm', false);
+    await useCpu();
+    assert.ok(Math.abs(ref.loss - fast.loss) < 1e-5, `loss ${ref.loss} vs ${fast.loss}`);
+    ref.grads.forEach((g, k) => assert.ok(maxAbsDiff(g, fast.grads[k]) < 1e-5, `param ${k}: ${maxAbsDiff(g, fast.grads[k])}`));
+  });
+}
