@@ -13,7 +13,9 @@
  * The wasm backend runs multi-threaded (UNREASONABLE_THREADS, default one thread per core; 1 =
  * the stock single-threaded build); the table names the backend and its threads.
  *
- * Usage: npm run bench [-- --steps-s 20 --steps-m 6 --sample 1000 --configs S,M --no-layers]
+ * PyTorch runs twice (--torch-runs) and its best speeds count, since they vary between runs.
+ *
+ * Usage: npm run bench [-- --steps-s 20 --steps-m 6 --sample 1000 --configs S,M --no-layers --torch-runs 2]
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -136,6 +138,27 @@ function runTorch(name: ConfigName, trainFile: string): Record<string, number> |
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 
+/**
+ * PyTorch's speed on this machine varies between processes by up to 1.5× (S: 26k–40k bytes/s),
+ * so it runs --torch-runs times (default 2) and its best training and sampling speeds count:
+ * the ratios are against PyTorch at its best.
+ */
+function bestTorch(name: ConfigName, trainFile: string): Record<string, number> | undefined {
+  const runs = Math.max(1, Number(flag('torch-runs', '2')));
+  let best: Record<string, number> | undefined;
+  for (let i = 0; i < runs; i++) {
+    const r = runTorch(name, trainFile);
+    if (!r) return best;
+    if (!best) best = r;
+    else {
+      best.bytes_per_s = Math.max(best.bytes_per_s, r.bytes_per_s);
+      if (r.sample_bytes_per_s) best.sample_bytes_per_s = Math.max(best.sample_bytes_per_s ?? 0, r.sample_bytes_per_s);
+      best.peak_rss_mb = Math.min(best.peak_rss_mb, r.peak_rss_mb);
+    }
+  }
+  return best;
+}
+
 async function main(): Promise<void> {
   const childIdx = process.argv.indexOf('--child');
   if (childIdx > 0) return child(process.argv[childIdx + 1] as ConfigName, flag('what', 'ours') as 'ours' | 'layers');
@@ -148,7 +171,7 @@ async function main(): Promise<void> {
   const rows: string[][] = [['config', 'impl', 'bytes/s', 'ratio vs torch', 'peak RSS MB', 'wasm heap MB', '% of matmul peak', 'sample B/s']];
   for (const name of names) {
     const ours = runChild(name, 'ours');
-    const torch = runTorch(name, trainFile);
+    const torch = bestTorch(name, trainFile);
     const layers = name === 'S' && !process.argv.includes('--no-layers') ? runChild(name, 'layers') : undefined;
     if (!ours) continue;
     summary.backend = ours.backend;
