@@ -1,5 +1,5 @@
 /**
- * Faster Slice, SplitV, Transpose and Sum kernels for the wasm backend (tfjs 4.22).
+ * Faster Slice, SplitV, Transpose, Sum and GatherV2 kernels for the wasm backend (tfjs 4.22).
  *
  * The stock wasm Slice copies the *whole* input out of the wasm heap (backend.readSync) before
  * taking the slice, so cutting a [2048, 512] tensor into 64 per-step pieces costs 64 full copies
@@ -8,12 +8,14 @@
  * through a view on the heap instead; everything else (strings, other dtypes, ranks > 2 that are
  * not contiguous) goes to the original kernel.
  *
- * Two more, found by profiling a training step (tfjs 4.22 wasm, [2048, 512] float32):
+ * More, found by profiling a training step (tfjs 4.22 wasm, [2048, 512] float32):
  *   - Transpose is a generic N-d index loop: 8 ms. 2-d float32/int32 transposes run here as a
  *     cache-blocked copy on the heap (~2 ms). Every matmul gradient transposes.
  *   - Sum over leading axes transposes first, then reduces: 8.7 ms. Here it is a product with
  *     a row of ones through the backend's own (XNNPACK) BatchMatMul: 1·X. Bias gradients
  *     are such sums.
+ *   - GatherV2 (embedding lookups) costs ~33 ns per output element: 35 ms to gather 2048 rows
+ *     of a [65, 512] table. Along axis 0 it is a row copy on the heap here (~0.4 ms).
  * (Tanh is scalar libm there, 30× slower than the XNNPACK Sigmoid; the sequence kernels use
  * 2σ(2x) − 1 themselves rather than changing tf.tanh for everyone.)
  */
@@ -124,7 +126,30 @@ export function patchWasmKernels(): void {
     return { dataId: out.dataId, shape: keepDims ? [...axes.map(() => 1), ...restShape] : restShape, dtype: 'float32' };
   };
 
-  for (const [name, fn] of [['Transpose', fastTranspose], ['Sum', fastSum]] as const) {
+  const origGather = tf.getKernel('GatherV2', 'wasm');
+  const fastGather = (args: KernelArgs): tf.TensorInfo => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const indices = args.inputs.indices as tf.TensorInfo;
+    const { axis, batchDims } = args.attrs as { axis: number; batchDims?: number };
+    const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+    if (ax !== 0 || (batchDims ?? 0) !== 0 || x.shape.length < 2 || (x.dtype !== 'float32' && x.dtype !== 'int32') || indices.dtype !== 'int32') {
+      return origGather!.kernelFunc(args as never) as tf.TensorInfo;
+    }
+    const backend = args.backend as WasmBackendLike;
+    const rows = x.shape[0];
+    const rowSize = tf.util.sizeFromShape(x.shape.slice(1));
+    const n = tf.util.sizeFromShape(indices.shape);
+    const ids = backend.typedArrayFromHeap(indices) as Int32Array;
+    for (let k = 0; k < n; k++) if (!(ids[k] >= 0 && ids[k] < rows)) return origGather!.kernelFunc(args as never) as tf.TensorInfo; // let it report
+    const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
+    const xv = backend.typedArrayFromHeap(x);
+    const ov = backend.typedArrayFromHeap(out);
+    const iv = backend.typedArrayFromHeap(indices) as Int32Array; // views again: the heap may have grown
+    for (let k = 0; k < n; k++) ov.set(xv.subarray(iv[k] * rowSize, iv[k] * rowSize + rowSize), k * rowSize);
+    return out;
+  };
+
+  for (const [name, fn] of [['Transpose', fastTranspose], ['Sum', fastSum], ['GatherV2', fastGather]] as const) {
     if (!tf.getKernel(name, 'wasm')) continue;
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: fn as never });

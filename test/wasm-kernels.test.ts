@@ -64,3 +64,23 @@ test('tanh via sigmoid (sequence kernels) is within 2e-7 of tf.tanh', async () =
   }
   await initBackend('cpu');
 });
+
+test('wasm gather (patched for axis 0) equals the cpu backend', async () => {
+  const x = randomArray(37 * 70, 4);
+  const ids = Int32Array.from({ length: 60 }, (_, i) => (i * 13) % 37);
+  const cases: [string, (v: tf.Tensor2D) => tf.Tensor][] = [
+    ['rows of a 2-d table', (v) => tf.gather(v, tf.tensor1d(ids, 'int32'))],
+    ['2-d indices', (v) => tf.gather(v, tf.tensor2d(ids, [6, 10], 'int32'))],
+    ['3-d table', (v) => tf.gather(v.reshape([37, 7, 10]), tf.tensor1d(ids, 'int32'))],
+    ['int32 table', (v) => tf.gather(v.mul(100).toInt(), tf.tensor1d(ids, 'int32'))],
+    ['axis 1 (stock kernel)', (v) => tf.gather(v, tf.tensor1d(Int32Array.of(3, 0, 69), 'int32'), 1)],
+  ];
+  const run = async (backend: string) => {
+    assert.equal((await initBackend(backend)).name, backend);
+    return cases.map(([, f]) => tf.tidy(() => { const t = f(tf.tensor2d(x, [37, 70])); return { shape: t.shape, data: Array.from(t.dataSync()) }; }));
+  };
+  const cpu = await run('cpu');
+  const wasm = await run('wasm');
+  cases.forEach(([name], i) => assert.deepEqual(wasm[i], cpu[i], name));
+  await initBackend('cpu');
+});
