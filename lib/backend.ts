@@ -99,15 +99,15 @@ export async function initBackend(prefer?: string): Promise<BackendInfo> {
         // Threaded SIMD build when more than one thread is wanted (lib/wasm-threads.ts);
         // the stock single-threaded build otherwise or if that fails to start.
         const threads = wantedThreads();
+        let active = false;
         if (threads > 1 && registerThreadedWasm(threads)) {
-          if (await activate('wasm')) {
-            patchWasmKernels();
-            return (current = { name, source: `@tensorflow/tfjs-backend-wasm, SIMD, ${wasmThreadsInUse()} threads`, skipped });
+          active = await activate('wasm');
+          if (!active) {
+            skipped.push('@tensorflow/tfjs-backend-wasm threaded build: failed to initialise');
+            unregisterThreadedWasm();
           }
-          skipped.push('@tensorflow/tfjs-backend-wasm threaded build: failed to initialise');
-          unregisterThreadedWasm();
         }
-        if (await activate('wasm')) {
+        if (active || (await activate('wasm'))) {
           patchWasmKernels();
           const n = wasmThreadsInUse();
           return (current = { name, source: `@tensorflow/tfjs-backend-wasm, ${n > 1 ? `SIMD, ${n} threads` : '1 thread'}`, skipped });

@@ -150,13 +150,12 @@ export function record(model: CharModel, vocab: ByteVocab, text: Bytes, opts: Re
   const topIds = k > 0 ? new Int32Array(T * k) : undefined;
   const topProbs = k > 0 ? new Float32Array(T * k) : undefined;
   const nextLogProb = new Float32Array(T).fill(NaN);
-  const needStates = selected.length > 0 && (what.h || what.c);
   const needGates = selected.length > 0 && what.gates.length > 0;
 
   // One byte at a time through the Stepper (state and gates in plain arrays; tested equal to
   // forward()); `chunkSize` only paces onProgress.
   const stepper = new Stepper(model, { keepGates: needGates });
-  if (opts.state) stepper.state = stateToArrays(opts.state).map((layer) => layer.map((a) => Float32Array.from(a)));
+  if (opts.state) stepper.state = stateToArrays(opts.state); // only read: each step makes new arrays
   const topId = new Int32Array(k);
   const topP = new Float32Array(k);
   const logp = new Float64Array(V);

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CellType } from './cells';
-import { stepOps } from './stepops';
+import { stack, StepOps, stepOps } from './stepops';
 
 export interface SequenceResult {
   /** h_t for every step, time-major [T·batch, hidden]. */
@@ -33,6 +33,16 @@ function previousStates(h0: tf.Tensor2D, Hs: tf.Tensor2D, T: number): tf.Tensor2
 }
 
 type Fn = (...args: tf.Tensor[]) => tf.Tensor;
+
+/** tanh(x) = 2σ(2x) − 1 in a loop's step ops (`two`, `one`: scalar tensors); disposes its temporaries. */
+function stepTanh(ops: StepOps, x: tf.TensorInfo, two: tf.Tensor, one: tf.Tensor): tf.TensorInfo {
+  const x2 = ops.mul(x, two);
+  const s = ops.sigmoid(x2);
+  const s2 = ops.mul(s, two);
+  const t = ops.sub(s2, one);
+  ops.dispose(x2, s, s2);
+  return t;
+}
 
 /** dX = dZ·Wxᵀ, or zeros where no gradient is needed with respect to the input. */
 function inputGrad(needed: boolean, dZ: tf.Tensor2D, Wx: tf.Tensor2D, X: tf.Tensor2D): tf.Tensor2D {
@@ -88,22 +98,18 @@ const lstmPacked = (needDX: boolean) => custom((...args) => {
     const fc = ops.mul(f, c);
     const ig = ops.mul(i, g);
     c = ops.add(fc, ig); // c' = f⊙c + i⊙g
-    const c2 = ops.mul(c, two);
-    const sc = ops.sigmoid(c2);
-    const sc2 = ops.mul(sc, two);
-    const tc = ops.sub(sc2, one); // tanh(c')
+    const tc = stepTanh(ops, c, two, one);
     h = ops.mul(o, tc); // h' = o⊙tanh(c')
-    ops.dispose(hw, z, s, sg, sg2, fc, ig, c2, sc, sc2, tc);
+    ops.dispose(hw, z, s, sg, sg2, fc, ig, tc);
     [i, f, g, o].forEach((a, k) => gs[k].push(a));
     hs.push(h);
     cs.push(c);
   }
   tf.dispose([gScale, XP, Wh2, two, one, ...(T > 1 ? xs : [])]);
-  const Hs = ops.tensor<tf.Tensor2D>(ops.concat(hs, 0)); // [T·B, H]
-  const C = ops.tensor<tf.Tensor2D>(ops.concat(cs, 0)); // [T·B, H] cell states
-  const [I, F, G, O] = gs.map((list) => ops.tensor<tf.Tensor2D>(ops.concat(list, 0))); // each [T·B, H]
-  const cT = ops.tensor<tf.Tensor2D>(ops.concat([c], 0)); // a copy: c itself goes with the lists
-  ops.dispose(...hs, ...cs, ...gs.flat());
+  const cT = ops.tensor<tf.Tensor2D>(ops.concat([c], 0)); // a copy: c itself goes with cs
+  const Hs = stack<tf.Tensor2D>(ops, hs, 0); // [T·B, H]
+  const C = stack<tf.Tensor2D>(ops, cs, 0); // [T·B, H] cell states
+  const [I, F, G, O] = gs.map((list) => stack<tf.Tensor2D>(ops, list, 0)); // each [T·B, H]
   save([X, h0, c0, Wx, Wh, Hs, C, I, F, G, O]);
   return {
     value: tf.concat([Hs, cT], 0),
@@ -141,8 +147,7 @@ const lstmPacked = (needDX: boolean) => custom((...args) => {
         [dhNext, dcNext] = [dhPrev, dcPrev];
       }
       tf.dispose([...Ks, ...PQs, ...Fs]);
-      const dZ = ops.tensor<tf.Tensor2D>(ops.concat(dzs, 0)); // [T·B, 4H]
-      ops.dispose(...dzs);
+      const dZ = stack<tf.Tensor2D>(ops, dzs, 0); // [T·B, 4H]
       const dh0 = ops.tensor<tf.Tensor2D>(dhNext);
       const dc0 = ops.tensor<tf.Tensor2D>(dcNext);
       const Hprev = previousStates(sh0, sHs, T);
@@ -171,16 +176,12 @@ const rnnSeq = (needDX: boolean) => custom((...args) => {
   for (let t = 0; t < T; t++) {
     const hw = ops.matMul(h, Wh);
     const z = ops.add(xs[t], hw);
-    const z2 = ops.mul(z, two);
-    const s = ops.sigmoid(z2);
-    const s2 = ops.mul(s, two);
-    h = ops.sub(s2, one); // tanh(z) = 2σ(2z) − 1
-    ops.dispose(hw, z, z2, s, s2);
+    h = stepTanh(ops, z, two, one);
+    ops.dispose(hw, z);
     hs.push(h);
   }
   tf.dispose([XP, two, one, ...(T > 1 ? xs : [])]);
-  const Hs = ops.tensor<tf.Tensor2D>(ops.concat(hs, 0));
-  ops.dispose(...hs);
+  const Hs = stack<tf.Tensor2D>(ops, hs, 0);
   save([X, h0, Wx, Wh, Hs]);
   return {
     value: Hs,
@@ -203,8 +204,7 @@ const rnnSeq = (needDX: boolean) => custom((...args) => {
         if (t < T - 1) ops.dispose(dhNext); // the first is a tensor of this scope
         dhNext = dhPrev;
       }
-      const dZ = ops.tensor<tf.Tensor2D>(ops.concat(dzs, 0));
-      ops.dispose(...dzs);
+      const dZ = stack<tf.Tensor2D>(ops, dzs, 0);
       const dh0 = ops.tensor<tf.Tensor2D>(dhNext);
       const Hprev = previousStates(sh0, sHs, T);
       return [inputGrad(needDX, dZ, sWx, sX), dh0, tf.matMul(tf.transpose(sX), dZ), tf.matMul(tf.transpose(Hprev), dZ), tf.sum(dZ, 0)];
@@ -240,22 +240,18 @@ const gruSeq = (needDX: boolean) => custom((...args) => {
     const z = ops.sigmoid(az);
     const rhn = ops.mul(r, hn);
     const an = ops.add(xn, rhn);
-    const an2 = ops.mul(an, two);
-    const sn = ops.sigmoid(an2);
-    const sn2 = ops.mul(sn, two);
-    const n = ops.sub(sn2, one); // tanh(an) = 2σ(2an) − 1
+    const n = stepTanh(ops, an, two, one);
     const omz = ops.sub(one, z);
     const a1 = ops.mul(omz, n);
     const a2 = ops.mul(z, h);
     acts.push(ops.concat([r, z, n, hn], 1));
     h = ops.add(a1, a2); // h' = (1−z)⊙n + z⊙h
-    ops.dispose(xr, xz, xn, hw, hb, hr, hz, hn, ar, r, az, z, rhn, an, an2, sn, sn2, n, omz, a1, a2);
+    ops.dispose(xr, xz, xn, hw, hb, hr, hz, hn, ar, r, az, z, rhn, an, n, omz, a1, a2);
     hs.push(h);
   }
   tf.dispose([XP, two, one, ...(T > 1 ? xs : [])]);
-  const Hs = ops.tensor<tf.Tensor2D>(ops.concat(hs, 0));
-  const A = ops.tensor<tf.Tensor2D>(ops.concat(acts, 0)); // [T·B, 4H]: r, z, n and h·Un + bhn
-  ops.dispose(...hs, ...acts);
+  const Hs = stack<tf.Tensor2D>(ops, hs, 0);
+  const A = stack<tf.Tensor2D>(ops, acts, 0); // [T·B, 4H]: r, z, n and h·Un + bhn
   save([X, h0, Wx, Wh, Hs, A]);
   return {
     value: Hs,
@@ -297,9 +293,8 @@ const gruSeq = (needDX: boolean) => custom((...args) => {
         if (t < T - 1) ops.dispose(dhNext); // the first is a tensor of this scope
         dhNext = dhPrev;
       }
-      const dXP = ops.tensor<tf.Tensor2D>(ops.concat(dxps, 0));
-      const dHH = ops.tensor<tf.Tensor2D>(ops.concat(dhhs, 0));
-      ops.dispose(...dxps, ...dhhs);
+      const dXP = stack<tf.Tensor2D>(ops, dxps, 0);
+      const dHH = stack<tf.Tensor2D>(ops, dhhs, 0);
       const dh0 = ops.tensor<tf.Tensor2D>(dhNext);
       const Hprev = previousStates(sh0, sHs, T);
       return [inputGrad(needDX, dXP, sWx, sX), dh0, tf.matMul(tf.transpose(sX), dXP), tf.matMul(tf.transpose(Hprev), dHH), tf.sum(dXP, 0), tf.sum(dHH, 0)];

@@ -27,16 +27,29 @@ export interface StepOps {
   dispose(...xs: Info[]): void;
   /** The engine-tracked tensor for a result (it owns the data from now on). */
   tensor<R extends tf.Tensor>(x: Info): R;
+  /** A value holding `values` (a batch-1 input, say); dispose it like a result. */
+  fromArray(values: Float32Array, shape: number[]): Info;
+  /** The values of a result. */
+  read(x: Info): Float32Array;
 }
+
+/** concat(parts, axis) as a tracked tensor; the parts are disposed. */
+export function stack<R extends tf.Tensor>(ops: StepOps, parts: Info[], axis: number): R {
+  const t = ops.tensor<R>(ops.concat(parts, axis));
+  ops.dispose(...parts);
+  return t;
+}
+
+type RawBackend = tf.KernelBackend & { write(values: Float32Array, shape: number[], dtype: tf.DataType): tf.DataId };
 
 type KernelFn = (args: { inputs: unknown; backend: tf.KernelBackend; attrs: Record<string, unknown> }) => Info | Info[];
 
 /** Ops through the backend's kernels (no engine bookkeeping). */
 class RawOps implements StepOps {
-  private readonly backend: tf.KernelBackend;
+  private readonly backend: RawBackend;
   private readonly k: Record<string, KernelFn>;
 
-  constructor(backend: tf.KernelBackend, kernels: Record<string, KernelFn>) {
+  constructor(backend: RawBackend, kernels: Record<string, KernelFn>) {
     this.backend = backend;
     this.k = kernels;
   }
@@ -84,6 +97,14 @@ class RawOps implements StepOps {
   tensor<R extends tf.Tensor>(x: Info): R {
     return tf.engine().makeTensorFromTensorInfo(x, this.backend) as R;
   }
+
+  fromArray(values: Float32Array, shape: number[]): Info {
+    return { dataId: this.backend.write(values, shape, 'float32'), shape, dtype: 'float32' };
+  }
+
+  read(x: Info): Float32Array {
+    return this.backend.readSync(x.dataId) as Float32Array;
+  }
 }
 
 /** The same through tf.* (for backends whose kernels are not called directly). */
@@ -97,6 +118,8 @@ const tfOps: StepOps = {
   concat: (xs, axis) => tf.concat(xs as tf.Tensor[], axis),
   dispose: (...xs) => tf.dispose(xs as tf.Tensor[]),
   tensor: <R extends tf.Tensor>(x: Info) => x as R,
+  fromArray: (values, shape) => tf.tensor(values, shape),
+  read: (x) => (x as tf.Tensor).dataSync() as Float32Array,
 };
 
 const KERNELS = ['Add', 'Sub', 'Multiply', 'Sigmoid', 'BatchMatMul', 'SplitV', 'Concat'];
@@ -114,5 +137,5 @@ export function stepOps(): StepOps {
     if (!config) return tfOps;
     kernels[k] = config.kernelFunc as unknown as KernelFn;
   }
-  return new RawOps(tf.backend(), kernels);
+  return new RawOps(tf.backend() as RawBackend, kernels);
 }

@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CellType } from './cells';
 import { CharModel } from './model';
+import { StepOps, stepOps } from './stepops';
 
 interface LayerWeights {
   type: CellType;
@@ -31,26 +32,6 @@ interface LayerWeights {
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
-type RawBackend = tf.KernelBackend & { write(values: Float32Array, shape: number[], dtype: tf.DataType): tf.DataId };
-
-/**
- * x·W for a vector x: [K] · [K, N] → [N]. One BatchMatMul, called straight on the backend
- * (no engine bookkeeping: at batch 1 that bookkeeping costs as much as the product).
- */
-function matVec(x: Float32Array, W: tf.Tensor2D): Float32Array {
-  const backend = tf.backend() as RawBackend;
-  const kernel = tf.getKernel('BatchMatMul', tf.getBackend());
-  if (!kernel || typeof backend.write !== 'function') return tf.tidy(() => tf.matMul(tf.tensor2d(x, [1, x.length]), W).dataSync() as Float32Array);
-  const [K, N] = W.shape;
-  const a: tf.TensorInfo = { dataId: backend.write(x, [1, 1, K], 'float32'), shape: [1, 1, K], dtype: 'float32' };
-  const b: tf.TensorInfo = { dataId: W.dataId, shape: [1, K, N], dtype: 'float32' };
-  const out = kernel.kernelFunc({ inputs: { a, b }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
-  const y = backend.readSync(out.dataId) as Float32Array;
-  backend.disposeData(a.dataId);
-  backend.disposeData(out.dataId);
-  return N === y.length ? y : y.slice(0, N);
-}
-
 export class Stepper {
   readonly model: CharModel;
   private readonly layers: LayerWeights[];
@@ -62,6 +43,8 @@ export class Stepper {
   /** With `keepGates`: the gate activations of the last step, per layer (lstm i,f,g,o; gru r,z,n). */
   gates: Record<string, Float32Array>[] = [];
   private readonly keepGates: boolean;
+  /** The matrix-vector products go straight to the backend's kernels (stepops.ts). */
+  private readonly ops: StepOps = stepOps();
 
   constructor(model: CharModel, opts: { keepGates?: boolean } = {}) {
     this.model = model;
@@ -86,6 +69,18 @@ export class Stepper {
     this.state = this.zeroState();
   }
 
+  /**
+   * x·W for a vector x: [K] · [K, N] → [N]. At batch 1 the engine's bookkeeping would cost as
+   * much as the product, so it runs on the raw kernel.
+   */
+  private matVec(x: Float32Array, W: tf.Tensor2D): Float32Array {
+    const a = this.ops.fromArray(x, [1, x.length]);
+    const y = this.ops.matMul(a, W);
+    const out = this.ops.read(y);
+    this.ops.dispose(a, y);
+    return out;
+  }
+
   zeroState(): Float32Array[][] {
     return this.model.cells.map((c) => Array.from({ length: c.stateCount }, () => new Float32Array(c.hiddenSize)));
   }
@@ -105,16 +100,16 @@ export class Stepper {
       let xp: Float32Array;
       let hp: Float32Array | undefined;
       if (w.type === 'gru') {
-        xp = w.WxRows ? w.WxRows.slice(id * G, id * G + G) : matVec(x!, w.Wx!);
-        hp = matVec(h, w.Wh);
+        xp = w.WxRows ? w.WxRows.slice(id * G, id * G + G) : this.matVec(x!, w.Wx!);
+        hp = this.matVec(h, w.Wh);
       } else if (w.WxRows) {
-        xp = matVec(h, w.Wh);
+        xp = this.matVec(h, w.Wh);
         for (let j = 0, row = id * G; j < G; j++) xp[j] += w.WxRows[row + j];
       } else {
         const xh = new Float32Array(x!.length + H);
         xh.set(x!);
         xh.set(h, x!.length);
-        xp = matVec(xh, w.Wxh!);
+        xp = this.matVec(xh, w.Wxh!);
       }
       for (let j = 0; j < G; j++) xp[j] += w.b[j];
       const hNew = new Float32Array(H);
@@ -154,7 +149,7 @@ export class Stepper {
       }
       x = hNew;
     });
-    const logits = matVec(x!, this.Wy);
+    const logits = this.matVec(x!, this.Wy);
     for (let v = 0; v < logits.length; v++) logits[v] += this.by[v];
     return logits;
   }

@@ -114,9 +114,9 @@ export function patchWasmKernels(): void {
     const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
     const leading = axes.every((a, k) => a === k) && axes.length < x.shape.length;
     if (x.dtype !== 'float32' || !leading || axes.length === 0 || !batchMatMul) return origSum!.kernelFunc(args as never) as tf.TensorInfo;
-    const rows = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
+    const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
     const restShape = x.shape.slice(axes.length);
-    const cols = restShape.reduce((a, b) => a * b, 1);
+    const cols = tf.util.sizeFromShape(restShape);
     const backend = args.backend as WasmBackendLike & { disposeData(id: unknown): void };
     const ones = backend.makeOutput([1, 1, rows], 'float32');
     backend.typedArrayFromHeap(ones).fill(1);
@@ -149,14 +149,11 @@ export function patchWasmKernels(): void {
     return out;
   };
 
-  for (const [name, fn] of [['Transpose', fastTranspose], ['Sum', fastSum], ['GatherV2', fastGather]] as const) {
+  const replacements = [['Slice', fastSlice], ['SplitV', fastSplit], ['Transpose', fastTranspose], ['Sum', fastSum], ['GatherV2', fastGather]] as const;
+  for (const [name, fn] of replacements) {
     if (!tf.getKernel(name, 'wasm')) continue;
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: fn as never });
   }
-  tf.unregisterKernel('Slice', 'wasm');
-  tf.registerKernel({ kernelName: 'Slice', backendName: 'wasm', kernelFunc: fastSlice as never });
-  tf.unregisterKernel('SplitV', 'wasm');
-  tf.registerKernel({ kernelName: 'SplitV', backendName: 'wasm', kernelFunc: fastSplit as never });
   patched = true;
 }

@@ -49,8 +49,6 @@ const webAssembly = (globalThis as unknown as {
 
 type Factory = (config: Record<string, unknown>) => Promise<ThreadedModule>;
 
-let wasmModule: ThreadedModule | undefined;
-
 /** Write `contents` to a file named after its hash in the temp dir (atomically; reused when it holds exactly that). */
 function workerFile(contents: string): string {
   const hash = crypto.createHash('sha256').update(contents).digest('hex').slice(0, 16);
@@ -104,7 +102,7 @@ export function registerThreadedWasm(threads: number): boolean {
   const create = async (): Promise<tf.KernelBackend> => {
     let fail: (e: unknown) => void = () => undefined;
     const failed = new Promise<never>((_, reject) => (fail = reject)); // instantiation errors end the wait
-    wasmModule = await Promise.race([failed, factory({
+    const wasmModule = await Promise.race([failed, factory({
       locateFile: (p: string, prefix: string) => (p.endsWith('.worker.js') ? worker : p.endsWith('.wasm') ? binary : prefix + p),
       mainScriptUrlOrBlob: glue,
       instantiateWasm(info: { env: Record<string, unknown> }, receive: (instance: unknown, module: unknown) => void) {
@@ -132,20 +130,12 @@ export function registerThreadedWasm(threads: number): boolean {
     return backend;
   };
   const stock = tf.engine().registryFactory.wasm;
-  const restore = (): void => {
+  tf.removeBackend('wasm');
+  tf.registerBackend('wasm', create, stock?.priority ?? 2);
+  restoreStock = () => {
     tf.removeBackend('wasm');
     if (stock) tf.registerBackend('wasm', stock.factory, stock.priority);
   };
-  tf.removeBackend('wasm');
-  tf.registerBackend('wasm', async () => {
-    try {
-      return await create();
-    } catch (e) {
-      restore();
-      throw e;
-    }
-  }, stock?.priority ?? 2);
-  restoreStock = restore;
   registeredThreads = threads;
   return true;
 }
