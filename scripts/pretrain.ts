@@ -1,0 +1,156 @@
+/**
+ * Train a shipped model from its recipe (lib/recipes.ts), resumably, and export it to models/NAME.
+ *
+ *   npm run pretrain -- NAME [--minutes M]   train (or continue) for at most M minutes this sitting
+ *   npm run pretrain -- NAME --export        write models/NAME from the best checkpoint so far
+ *
+ * Work files live in runs/pretrain/NAME/: train/ (the resumable checkpoint, saved every
+ * validation and at the end of a sitting), best/ (weights of the best validation so far),
+ * sittings.json (one entry per sitting: commit, start, seconds, steps, bytes/s). Ctrl-C or
+ * SIGTERM stops after the current step and saves; the next call continues exactly.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { execSync } from 'child_process';
+import { describeBackend, initBackend } from '../lib/backend';
+import { loadCheckpoint, saveCheckpoint } from '../lib/checkpoint';
+import { loadCorpus, splitCorpus } from '../lib/corpus';
+import { UserError } from '../lib/errors';
+import { CharModel } from '../lib/model';
+import { findRecipe, Recipe, RECIPES } from '../lib/recipes';
+import { Trainer } from '../lib/train';
+import { ByteVocab } from '../lib/vocab';
+
+import { exportShipped } from './pretrain-export';
+
+const ROOT = path.resolve(__dirname, '..');
+
+export function workDir(name: string): string {
+  return path.join(ROOT, 'runs', 'pretrain', name);
+}
+
+export interface Sitting {
+  commit: string;
+  start: string;
+  seconds: number;
+  fromStep: number;
+  toStep: number;
+  bytesPerSec: number;
+  backend: string;
+}
+
+export function readSittings(name: string): Sitting[] {
+  const f = path.join(workDir(name), 'sittings.json');
+  return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')) as Sitting[]) : [];
+}
+
+function writeSittings(name: string, s: Sitting[]): void {
+  const f = path.join(workDir(name), 'sittings.json');
+  const tmp = `${f}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(s, null, 1) + '\n');
+  fs.renameSync(tmp, f);
+}
+
+export function gitCommit(): string {
+  try {
+    const head = execSync('git rev-parse --short=12 HEAD', { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const dirty = execSync('git status --porcelain -- lib scripts', { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return dirty ? `${head}+changes` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function recipeData(recipe: Recipe) {
+  const corpus = await loadCorpus(recipe.corpus);
+  const split = splitCorpus(corpus.data, { train: 1 - recipe.valFrac, val: recipe.valFrac });
+  return { corpus, split };
+}
+
+async function train(recipe: Recipe, minutes: number): Promise<void> {
+  const info = await initBackend();
+  console.error(describeBackend(info));
+  const { corpus, split } = await recipeData(recipe);
+  const dir = workDir(recipe.name);
+  const trainDir = path.join(dir, 'train');
+  const bestDir = path.join(dir, 'best');
+  fs.mkdirSync(dir, { recursive: true });
+  let stop = false;
+  const onSignal = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    console.error('stopping after this step; the checkpoint is saved (signal again to quit at once)');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let trainer: Trainer;
+  const hooks = {
+    maxSeconds: minutes * 60,
+    shouldStop: () => stop,
+    onProgress: (p: import('../lib/train').TrainProgress) => {
+      if (p.event !== 'step' && p.valLoss !== undefined && p.valLoss === trainer.bestValLoss && trainer.history.val.at(-1)?.step === p.step) {
+        saveCheckpoint(bestDir, { model: trainer.model, vocab: trainer.vocab! });
+      }
+      if (p.event !== 'step' || p.step % 20 === 0) {
+        const val = p.valLoss !== undefined ? ` val ${p.valLoss.toFixed(4)}` : '';
+        console.error(`${recipe.name} step ${p.step}/${p.totalSteps} epoch ${p.epoch} loss ${p.loss.toFixed(4)}${val} lr ${p.learningRate.toExponential(2)} ${Math.round(p.bytesPerSec)} B/s`);
+      }
+    },
+  };
+  if (fs.existsSync(path.join(trainDir, 'checkpoint.json'))) {
+    const vocab = loadCheckpoint(trainDir);
+    vocab.model.dispose();
+    const data = { train: vocab.vocab.encode(split.train), val: vocab.vocab.encode(split.val) };
+    trainer = Trainer.resume(trainDir, data, hooks);
+    console.error(`${recipe.name}: resuming at step ${trainer.step} of ${trainer.args.totalSteps}`);
+  } else {
+    const vocab = ByteVocab.fromData(corpus.data);
+    const m = recipe.model;
+    const model = new CharModel({ ...m, vocabSize: vocab.size }, recipe.seed);
+    const t = recipe.train;
+    trainer = new Trainer(model, vocab, { train: vocab.encode(split.train), val: vocab.encode(split.val) }, {
+      ...t,
+      seed: recipe.seed,
+      checkpointDir: trainDir,
+      source: { corpus: recipe.corpus, valFrac: recipe.valFrac },
+      ...hooks,
+    });
+    console.error(`${recipe.name}: ${m.modelType} ${m.numLayers}×${m.hiddenSize}, ${model.numParams()} parameters, ${trainer.args.totalSteps} steps`);
+  }
+  const fromStep = trainer.step;
+  const start = new Date().toISOString();
+  const r = await trainer.run();
+  const bytes = (trainer.step - fromStep) * trainer.loader.chunkBytes;
+  const sittings = readSittings(recipe.name);
+  sittings.push({ commit: gitCommit(), start, seconds: Math.round(r.seconds), fromStep, toStep: trainer.step, bytesPerSec: Math.round(bytes / r.seconds), backend: describeBackend(info) });
+  writeSittings(recipe.name, sittings);
+  console.error(`${recipe.name}: ${r.reason} at step ${trainer.step}/${trainer.args.totalSteps} after ${r.seconds.toFixed(0)} s; best validation ${trainer.bestValLoss.toFixed(4)}`);
+  trainer.model.dispose();
+  trainer.dispose();
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const name = argv.find((a) => !a.startsWith('--'));
+  const recipe = name ? findRecipe(name) : undefined;
+  if (!recipe) throw new UserError(`usage: npm run pretrain -- NAME [--minutes M | --export]; NAME is one of ${RECIPES.map((r) => r.name).join(', ')}`);
+  if (argv.includes('--export')) {
+    await exportShipped(recipe);
+    return;
+  }
+  const mi = argv.indexOf('--minutes');
+  const minutes = mi >= 0 ? Number(argv[mi + 1]) : 60;
+  if (!(minutes > 0)) throw new UserError(`--minutes must be a positive number, got ${argv[mi + 1]}`);
+  await train(recipe, minutes);
+}
+
+if (require.main === module) {
+  main().catch((e) => {
+    if (e instanceof UserError) {
+      console.error(`error: ${e.message}`);
+      process.exit(e.exitCode);
+    }
+    throw e;
+  });
+}
+
