@@ -77,6 +77,7 @@ export interface EvalOptions {
   text: string;
   json?: boolean;
   batch: number;
+  warmup: number;
   seq: number;
   skipUnknown?: boolean;
 }
@@ -89,7 +90,7 @@ export async function runEval(opts: EvalOptions, global: GlobalOptions): Promise
     const ids = vocab.encode(bytes, { skipUnknown: opts.skipUnknown });
     if (ids.length < 2) throw new UserError(`${opts.text} has ${ids.length} usable byte(s): need at least 2 to measure a loss`);
     if (ids.length < bytes.length) log.info(`skipped ${bytes.length - ids.length} byte(s) outside the vocabulary`);
-    const loss = evaluateLoss(model, ids, { batchSize: opts.batch, seqLength: opts.seq });
+    const loss = evaluateLoss(model, ids, { batchSize: opts.batch, seqLength: opts.seq, warmup: opts.warmup });
     if (opts.json) {
       const fields: Record<string, number | null> = { loss: Number.isFinite(loss) ? loss : null, bpc: Number.isFinite(loss) ? toBits(loss) : null, bytes: ids.length };
       process.stdout.write(`{${Object.entries(fields).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(', ')}}\n`);

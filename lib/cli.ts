@@ -115,11 +115,12 @@ Example:
 
   program
     .command('eval')
-    .description('loss of a checkpoint (ours or PyTorch) on a text file, in nats/byte and bits/byte')
+    .description('loss of a checkpoint (ours or PyTorch) on a text file as one stream (every byte predicted from all before it), in nats/byte and bits/byte')
     .requiredOption('--checkpoint <dir>', 'checkpoint directory')
     .requiredOption('--text <file>', 'the text to score')
     .option('--json', 'print one JSON line {"loss": nats/byte, "bpc": bits/byte, "bytes": n}')
-    .option('--batch <n>', 'parallel streams (each starts from a zero state)', intIn(1, 1 << 20), 32)
+    .option('--batch <n>', 'parallel streams, each warmed up on the bytes before its stretch (1 = the exact one-stream loop)', intIn(1, 1 << 20), 32)
+    .option('--warmup <n>', 'bytes each stream runs over, unscored, before its stretch', intIn(0, 1 << 30), 1024)
     .option('--seq <n>', 'steps per forward call', intIn(1, 1 << 20), 100)
     .option('--skip-unknown', 'drop bytes outside the vocabulary instead of failing')
     .action(async (opts: EvalOptions, cmd: Command) => {

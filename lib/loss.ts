@@ -10,9 +10,9 @@ export function toBits(nats: number): number {
   return nats / LN2;
 }
 
-/** Row-major [batch, seq] ids → time-major [seq·batch] ids. */
-export function timeMajor(ids: Int32Array, batchSize: number, seqLength: number): Int32Array {
-  const out = new Int32Array(ids.length);
+/** Row-major [batch, seq] values (ids, masks) → time-major [seq·batch]. */
+export function timeMajor<A extends Int32Array | Float32Array>(ids: A, batchSize: number, seqLength: number): A {
+  const out = ids.slice() as A; // same type and length; every entry is overwritten
   for (let b = 0; b < batchSize; b++) for (let t = 0; t < seqLength; t++) out[t * batchSize + b] = ids[b * seqLength + t];
   return out;
 }

@@ -127,19 +127,23 @@ test('(a) the CLI reads a PyTorch checkpoint directory: eval --json equals the r
   fs.writeFileSync(text, TEXT);
   const ref = referenceProbs(w, textIds.slice(0, -1));
   const refLoss = -ref.reduce((s, p, t) => s + Math.log(p[textIds[t + 1]]), 0) / ref.length;
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/unreasonable.js'), '-q', 'eval', '--checkpoint', dir, '--text', text, '--json', '--batch', '1'], {
-    encoding: 'utf8',
-    env: { ...process.env, UNREASONABLE_BACKEND: 'cpu' },
-  });
-  assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.stderr, '');
-  const lines = r.stdout.split('\n').filter(Boolean);
-  assert.equal(lines.length, 1);
-  const out = JSON.parse(lines[0]);
-  assert.deepEqual(Object.keys(out), ['loss', 'bpc', 'bytes']);
-  assert.equal(out.bytes, TEXT.length);
-  assert.ok(Math.abs(out.loss - refLoss) < 1e-5, `${out.loss} vs ${refLoss}`);
-  assert.ok(Math.abs(out.bpc - refLoss / Math.LN2) < 1e-5);
+  // The default (parallel warmed-up streams) and --batch 1 (the literal one-stream loop) both give
+  // the loss of the text as one stream.
+  for (const extra of [[], ['--batch', '1'], ['--batch', '4', '--seq', '16']]) {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/unreasonable.js'), '-q', 'eval', '--checkpoint', dir, '--text', text, '--json', ...extra], {
+      encoding: 'utf8',
+      env: { ...process.env, UNREASONABLE_BACKEND: 'cpu' },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const lines = r.stdout.split('\n').filter(Boolean);
+    assert.equal(lines.length, 1);
+    const out = JSON.parse(lines[0]);
+    assert.deepEqual(Object.keys(out), ['loss', 'bpc', 'bytes']);
+    assert.equal(out.bytes, TEXT.length);
+    assert.ok(Math.abs(out.loss - refLoss) < 1e-5, `${extra.join(' ')}: ${out.loss} vs ${refLoss}`);
+    assert.ok(Math.abs(out.bpc - refLoss / Math.LN2) < 1e-5);
+  }
 });
 
 test('PyTorch checkpoints with missing/mismatched tensors or a wrong id_to_byte give one clear error', async () => {
@@ -219,4 +223,32 @@ test('(b) against torch itself: LSTM, GRU and RNN checkpoints written by PyTorch
     assert.ok(d < 1e-4, `${r.cell}: max abs diff ${d}`);
     model.dispose();
   }
+});
+
+test('(b) `eval` by default equals the loss torch computes for the text as one stream (6,000 bytes)', async (t) => {
+  const py = '/usr/bin/python3';
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', GOMP_SPINCOUNT: '0' };
+  try {
+    execFileSync(py, ['-c', 'import torch'], { stdio: 'ignore', env });
+  } catch {
+    t.skip(`PyTorch is not available (${py} -c "import torch" failed): skipped the comparison with torch`);
+    return;
+  }
+  const root = tmpDir();
+  const text = path.join(root, 'text.txt');
+  const { loadCorpus } = await import('../lib');
+  fs.writeFileSync(text, (await loadCorpus('moby-dick')).data.subarray(50_000, 56_000));
+  const out = execFileSync(py, [path.join(__dirname, 'fixtures', 'torch_checkpoint.py'), root, text], { encoding: 'utf8', env, maxBuffer: 1 << 28 });
+  const data = [...fs.readFileSync(text)];
+  const lstm = out.trim().split('\n').map((l) => JSON.parse(l) as { cell: string; dir: string; logp: number[][]; id_to_byte?: number[] })[0];
+  const idToByteOf = JSON.parse(fs.readFileSync(path.join(lstm.dir, 'meta.json'), 'utf8')).id_to_byte as number[];
+  const torchLoss = -lstm.logp.reduce((s, row, i) => s + row[idToByteOf.indexOf(data[i + 1])], 0) / lstm.logp.length;
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/unreasonable.js'), '-q', 'eval', '--checkpoint', lstm.dir, '--text', text, '--json'], {
+    encoding: 'utf8',
+    env: { ...process.env, UNREASONABLE_BACKEND: 'cpu' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const ours = JSON.parse(r.stdout).loss as number;
+  console.log(`torch ${torchLoss.toFixed(6)} nats/byte, eval (32 warmed-up streams) ${ours.toFixed(6)}`);
+  assert.ok(Math.abs(ours - torchLoss) < 1e-4, `${ours} vs torch ${torchLoss}`);
 });
