@@ -7,14 +7,29 @@ import * as path from 'path';
 import { describeBackend, initBackend } from './backend';
 import { GlobalOptions } from './cli-train';
 import { Log, readInputFile } from './cli-util';
-import { UserError } from './errors';
+import { UsageError, UserError } from './errors';
+import { listPretrained, pretrainedDir, readCard } from './pretrained';
 import { evaluateLoss } from './evaluate';
 import { exportLayersModel } from './export';
 import { toBits } from './loss';
 import { sample } from './sample';
 import { loadAnyCheckpoint } from './torch';
 
-async function load(dir: string, global: GlobalOptions) {
+/** --checkpoint DIR or --pretrained NAME (exactly one). */
+export interface ModelSource {
+  checkpoint?: string;
+  pretrained?: string;
+}
+
+function modelDir(src: ModelSource): string {
+  if (src.checkpoint !== undefined && src.pretrained !== undefined) throw new UsageError('give --checkpoint or --pretrained, not both');
+  if (src.pretrained !== undefined) return pretrainedDir(src.pretrained);
+  if (src.checkpoint === undefined) throw new UsageError("required option '--checkpoint <dir>' (or '--pretrained <name>') not specified");
+  return src.checkpoint;
+}
+
+async function load(src: ModelSource, global: GlobalOptions) {
+  const dir = modelDir(src);
   const log = new Log(Boolean(global.quiet));
   log.info(describeBackend(await initBackend(global.backend)));
   const ck = loadAnyCheckpoint(dir);
@@ -23,8 +38,7 @@ async function load(dir: string, global: GlobalOptions) {
   return { ...ck, log };
 }
 
-export interface SampleOptions {
-  checkpoint: string;
+export interface SampleOptions extends ModelSource {
   length: number;
   temperature: number;
   prime?: string;
@@ -34,7 +48,7 @@ export interface SampleOptions {
 
 /** Generate bytes to stdout, streamed as they are produced. */
 export async function runSample(opts: SampleOptions, global: GlobalOptions): Promise<number> {
-  const { model, vocab } = await load(opts.checkpoint, global);
+  const { model, vocab } = await load(opts, global);
   const chunks: Buffer[] = [];
   let pending = 0;
   let closed = false; // the reader went away (e.g. `| head`): stop generating
@@ -72,8 +86,7 @@ export async function runSample(opts: SampleOptions, global: GlobalOptions): Pro
   return 0;
 }
 
-export interface EvalOptions {
-  checkpoint: string;
+export interface EvalOptions extends ModelSource {
   text: string;
   json?: boolean;
   batch: number;
@@ -85,7 +98,7 @@ export interface EvalOptions {
 /** Loss of the model on a text file: nats/byte and bits/byte. */
 export async function runEval(opts: EvalOptions, global: GlobalOptions): Promise<number> {
   const bytes = readInputFile(opts.text, 'text file');
-  const { model, vocab, log } = await load(opts.checkpoint, global);
+  const { model, vocab, log } = await load(opts, global);
   try {
     const ids = vocab.encode(bytes, { skipUnknown: opts.skipUnknown });
     if (ids.length < 2) throw new UserError(`${opts.text} has ${ids.length} usable byte(s): need at least 2 to measure a loss`);
@@ -103,20 +116,35 @@ export async function runEval(opts: EvalOptions, global: GlobalOptions): Promise
   return 0;
 }
 
-export interface ExportOptions {
-  checkpoint: string;
+export interface ExportOptions extends ModelSource {
   out: string;
 }
 
 /** Write the model as a TF.js LayersModel (model.json + weights.bin + vocab.json). */
 export async function runExport(opts: ExportOptions, global: GlobalOptions): Promise<number> {
-  if (path.resolve(opts.out) === path.resolve(opts.checkpoint)) throw new UserError('--out must be a different directory from --checkpoint');
-  const { model, vocab, log } = await load(opts.checkpoint, global);
+  if (path.resolve(opts.out) === path.resolve(modelDir(opts))) throw new UserError('--out must be a different directory from the checkpoint');
+  const { model, vocab, log } = await load(opts, global);
   try {
     const r = await exportLayersModel(model, vocab, opts.out);
     log.info(`exported ${r.files.join(', ')} (${r.bytes} bytes) to ${r.dir}: load with tf.loadLayersModel; input one-hot [batch, time, ${vocab.size}]`);
   } finally {
     model.dispose();
+  }
+  return 0;
+}
+
+/** `unreasonable models`: one line per shipped model. */
+export function runModels(): number {
+  const names = listPretrained();
+  if (!names.length) {
+    process.stdout.write('no shipped models found\n');
+    return 0;
+  }
+  for (const name of names) {
+    const c = readCard(name);
+    const m = c.recipe.model;
+    const units = Object.entries(c.features).map(([f, u]) => `${f} |r| ${Math.abs(u.r).toFixed(2)}`).join(', ');
+    process.stdout.write(`${name.padEnd(12)} ${m.modelType} ${m.numLayers}×${m.hiddenSize} on ${c.corpus.name}: held-out ${c.validation.loss.toFixed(3)} nats/byte (${c.validation.bpc.toFixed(3)} bits/byte); ${units}\n`);
   }
   return 0;
 }

@@ -101,13 +101,14 @@ Example:
   program
     .command('sample')
     .description('generate bytes from a checkpoint (ours or PyTorch) to stdout, streaming')
-    .requiredOption('--checkpoint <dir>', 'checkpoint directory')
+    .option('--checkpoint <dir>', 'checkpoint directory')
+    .option('--pretrained <name>', 'a shipped model instead of --checkpoint (see `unreasonable models`)')
     .option('--length <n>', 'bytes to generate', intIn(0, 1e9), 500)
     .option('--temperature <t>', 'softmax temperature (0 = always the most likely byte)', numberIn(0, 100), 1)
     .option('--prime <text>', 'text to start from (UTF-8); default a newline')
     .option('--seed <n>', 'seed of the sampler', intIn(0, 0xffffffff), 0)
     .option('--skip-unknown', 'drop prime bytes outside the vocabulary instead of failing')
-    .addHelpText('after', '\nExample:\n  unreasonable sample --checkpoint runs/shakespeare --prime "ROMEO:" --temperature 0.8 --length 1000\n')
+    .addHelpText('after', '\nExample:\n  unreasonable sample --checkpoint runs/shakespeare --prime "ROMEO:" --temperature 0.8 --length 1000\n  unreasonable sample --pretrained shakespeare --prime "ROMEO:" --temperature 0.8\n')
     .action(async (opts: SampleOptions, cmd: Command) => {
       const { runSample } = require('./cli-model') as typeof import('./cli-model');
       exit(await runSample(opts, globals(cmd)));
@@ -116,7 +117,8 @@ Example:
   program
     .command('eval')
     .description('loss of a checkpoint (ours or PyTorch) on a text file as one stream (every byte predicted from all before it), in nats/byte and bits/byte')
-    .requiredOption('--checkpoint <dir>', 'checkpoint directory')
+    .option('--checkpoint <dir>', 'checkpoint directory')
+    .option('--pretrained <name>', 'a shipped model instead of --checkpoint (see `unreasonable models`)')
     .requiredOption('--text <file>', 'the text to score')
     .option('--json', 'print one JSON line {"loss": nats/byte, "bpc": bits/byte, "bytes": n}')
     .option('--batch <n>', 'parallel streams, each warmed up on the bytes before its stretch (1 = the exact one-stream loop)', intIn(1, 1 << 20), 32)
@@ -131,12 +133,21 @@ Example:
   program
     .command('export')
     .description('write an LSTM/RNN checkpoint as a TensorFlow.js LayersModel (model.json, weights.bin, vocab.json)')
-    .requiredOption('--checkpoint <dir>', 'checkpoint directory (ours or PyTorch)')
+    .option('--checkpoint <dir>', 'checkpoint directory (ours or PyTorch)')
+    .option('--pretrained <name>', 'a shipped model instead of --checkpoint (see `unreasonable models`)')
     .requiredOption('--out <dir>', 'output directory (new, empty, or an earlier export)')
     .addHelpText('after', '\nLoad it with tf.loadLayersModel(".../model.json"); input one-hot [batch, time, vocab], output next-byte probabilities.\n')
     .action(async (opts: ExportOptions, cmd: Command) => {
       const { runExport } = require('./cli-model') as typeof import('./cli-model');
       exit(await runExport(opts, globals(cmd)));
+    });
+
+  program
+    .command('models')
+    .description('list the shipped models (models/): corpus, size, held-out loss, best units')
+    .action(() => {
+      const { runModels } = require('./cli-model') as typeof import('./cli-model');
+      exit(runModels());
     });
 
   const corpora = program

@@ -46,6 +46,22 @@ export const inQuotes: Feature = seriesFeature((b) => {
 });
 
 /**
+ * Like inQuotes, but every line (paragraph) starts outside: the printers' convention for a
+ * speech that runs over several paragraphs (no closing quote at a paragraph's end, a new opening
+ * one at the next), as in Moby-Dick, where one paragraph is one line.
+ */
+export const inQuotesLine: Feature = seriesFeature((b) => {
+  const out = new Float32Array(b.length);
+  let inside = 0;
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] === 0x0a) inside = 0;
+    else if (b[i] === Q) inside = 1 - inside;
+    out[i] = inside;
+  }
+  return out;
+});
+
+/**
  * Position in the line: bytes read since the last newline, so 1 for the first byte of a line,
  * and 0 for the newline itself (after reading it a new line begins). The text starts a line.
  */
@@ -139,7 +155,7 @@ export function isByte(chars: string | readonly number[]): Feature {
 }
 
 /** The built-in features by name. */
-export const FEATURES: Record<string, Feature> = { inQuotes, column, bracketDepth, inBrackets, inComment, wordStart, inWord };
+export const FEATURES: Record<string, Feature> = { inQuotes, inQuotesLine, column, bracketDepth, inBrackets, inComment, wordStart, inWord };
 
 /** A feature's values over a whole text. */
 export function featureSeries(feature: Feature | string, bytes: Uint8Array): Float32Array {

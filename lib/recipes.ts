@@ -67,7 +67,7 @@ export const RECIPES: Recipe[] = [
     seed: 1,
     model: { modelType: 'lstm', hiddenSize: 128, numLayers: 2, dropout: 0, initScale: 0.08, forgetBias: 1 },
     train: { batchSize: 64, seqLength: 100, epochs: 20, optimizer: 'adam', learningRate: 2e-3, lrDecay: 0.9, lrDecayAfter: 8, gradClip: 5, evalEvery: 180 },
-    features: ['inQuotes', 'wordStart'],
+    features: ['inQuotesLine', 'inQuotes', 'wordStart'],
     featureBytes: 30000,
   },
   {

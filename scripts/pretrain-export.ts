@@ -1,4 +1,100 @@
+/**
+ * Export a shipped model from its recipe run (runs/pretrain/NAME/best) to models/NAME/: the
+ * weights (a weights-only checkpoint) and a model card measured on the held-out text.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { describeBackend, initBackend } from '../lib/backend';
+import { loadCheckpoint, readCheckpointMeta, saveCheckpoint } from '../lib/checkpoint';
+import { Corpus, loadCorpus, sha256, splitCorpus } from '../lib/corpus';
+import { evaluateLoss } from '../lib/evaluate';
+import { toBits } from '../lib/loss';
+import { CharModel } from '../lib/model';
+import { searchUnits } from '../lib/neurons';
+import { FeatureUnit, ModelCard, modelsDir } from '../lib/pretrained';
 import { Recipe } from '../lib/recipes';
-export async function exportShipped(recipe: Recipe): Promise<void> {
-  throw new Error(`export of ${recipe.name}: not written yet`);
+import { record } from '../lib/record';
+import { sample } from '../lib/sample';
+import { ByteVocab } from '../lib/vocab';
+import { UserError } from '../lib/errors';
+import { readSittings, workDir } from './pretrain';
+
+/** Positions skipped at the start of the recorded held-out text (the state starts from zeros there). */
+export const FEATURE_FROM = 200;
+
+export interface HeldOut {
+  corpus: Corpus;
+  val: Uint8Array;
+}
+
+export async function heldOutText(recipe: Recipe): Promise<HeldOut> {
+  const corpus = await loadCorpus(recipe.corpus);
+  const { val } = splitCorpus(corpus.data, { train: 1 - recipe.valFrac, val: recipe.valFrac });
+  return { corpus, val };
+}
+
+/** What the card states and CI re-measures: the held-out loss and the best unit per feature. */
+export function measure(model: CharModel, vocab: ByteVocab, recipe: Recipe, val: Uint8Array): { validation: { loss: number; bpc: number }; features: Record<string, FeatureUnit> } {
+  const loss = evaluateLoss(model, vocab.encode(val));
+  const rec = record(model, vocab, val.subarray(0, recipe.featureBytes), { topK: 0 });
+  const features: Record<string, FeatureUnit> = {};
+  for (const f of recipe.features) {
+    const [best] = searchUnits(rec, f, { k: 1, from: FEATURE_FROM });
+    features[f] = { layer: best.layer, kind: best.kind, unit: best.unit, r: Number(best.corr.toFixed(4)) };
+  }
+  return { validation: { loss: Number(loss.toFixed(5)), bpc: Number(toBits(loss).toFixed(5)) }, features };
+}
+
+export const SAMPLE_PRIMES: Record<string, string> = { shakespeare: 'ROMEO:\n', 'moby-dick': 'Call me Ishmael.', linux: '#include <linux/' };
+
+export async function exportShipped(recipe: Recipe, targets: string[] = []): Promise<ModelCard> {
+  const info = await initBackend();
+  const dir = workDir(recipe.name);
+  const from = fs.existsSync(path.join(dir, 'best', 'checkpoint.json')) ? path.join(dir, 'best') : path.join(dir, 'train');
+  if (!fs.existsSync(path.join(from, 'checkpoint.json'))) throw new UserError(`nothing to export: run \`npm run pretrain -- ${recipe.name}\` first`);
+  const trainMeta = readCheckpointMeta(path.join(dir, 'train'));
+  const training = trainMeta.training as { step: number; args: { totalSteps: number }; history: { val: { step: number; loss: number }[] } };
+  const { model, vocab } = loadCheckpoint(from);
+  const { corpus, val } = await heldOutText(recipe);
+  const m = measure(model, vocab, recipe, val);
+  const prime = SAMPLE_PRIMES[recipe.name] ?? '\n';
+  const text = sample(model, vocab, { length: 600, temperature: 0.8, seed: 0, prime }).toString('latin1');
+  const sittings = readSittings(recipe.name);
+  const seconds = sittings.reduce((s, x) => s + x.seconds, 0);
+  const bytes = sittings.reduce((s, x) => s + (x.toStep - x.fromStep), 0) * recipe.train.batchSize * recipe.train.seqLength;
+  const out = path.join(modelsDir(), recipe.name);
+  saveCheckpoint(out, { model, vocab });
+  // The best checkpoint records the step it was taken at (weights only: not resumable).
+  const bestStep = (readCheckpointMeta(from).training as { step?: number } | undefined)?.step ?? training.step;
+  const epochSteps = Math.floor((corpus.data.length - val.length) / (recipe.train.batchSize * recipe.train.seqLength));
+  const card: ModelCard = {
+    name: recipe.name,
+    purpose: recipe.purpose,
+    corpus: { name: corpus.name, sha256: sha256(corpus.data), bytes: corpus.data.length, source: recipe.corpus === 'linux' ? corpus.source : corpus.name },
+    heldOut: { valFrac: recipe.valFrac, bytes: val.length, sha256: sha256(val) },
+    recipe,
+    command: `npm run pretrain -- ${recipe.name}`,
+    parameters: model.numParams(),
+    steps: bestStep,
+    trainedSteps: training.step,
+    totalSteps: training.args.totalSteps,
+    epochs: Number((bestStep / epochSteps).toFixed(2)),
+    wallClockSeconds: seconds,
+    bytesPerSec: seconds > 0 ? Math.round(bytes / seconds) : 0,
+    backend: sittings.at(-1)?.backend ?? describeBackend(info),
+    commits: [...new Set(sittings.map((s) => s.commit))],
+    validation: m.validation,
+    features: m.features,
+    featureBytes: recipe.featureBytes,
+    featureFrom: FEATURE_FROM,
+    samplePrime: prime,
+    sample: text,
+    notes: targets,
+    history: training.history.val.map((v) => ({ step: v.step, loss: Number(v.loss.toFixed(4)) })),
+    weights: { file: 'model.safetensors', bytes: fs.statSync(path.join(out, 'model.safetensors')).size, dtype: 'F32' },
+  };
+  fs.writeFileSync(path.join(out, 'card.json'), JSON.stringify(card, null, 1) + '\n');
+  model.dispose();
+  console.error(`${recipe.name}: validation ${card.validation.loss} nats/byte (${card.validation.bpc} bits/byte) at step ${card.steps}/${card.totalSteps}; ${Object.entries(card.features).map(([f, u]) => `${f} layer ${u.layer} ${u.kind}[${u.unit}] r=${u.r}`).join(', ')} → ${out}`);
+  return card;
 }

@@ -1,7 +1,8 @@
 /**
  * Train a shipped model from its recipe (lib/recipes.ts), resumably, and export it to models/NAME.
  *
- *   npm run pretrain -- NAME [--minutes M]   train (or continue) for at most M minutes this sitting
+ *   npm run pretrain -- NAME [--minutes M] [--steps N]   train (or continue) for at most M minutes
+ *                                            (default 60) or N steps this sitting
  *   npm run pretrain -- NAME --export        write models/NAME from the best checkpoint so far
  *
  * Work files live in runs/pretrain/NAME/: train/ (the resumable checkpoint, saved every
@@ -25,8 +26,9 @@ import { exportShipped } from './pretrain-export';
 
 const ROOT = path.resolve(__dirname, '..');
 
+/** runs/pretrain/NAME, or $UNREASONABLE_PRETRAIN_DIR/NAME. */
 export function workDir(name: string): string {
-  return path.join(ROOT, 'runs', 'pretrain', name);
+  return path.join(process.env.UNREASONABLE_PRETRAIN_DIR ? path.resolve(process.env.UNREASONABLE_PRETRAIN_DIR) : path.join(ROOT, 'runs', 'pretrain'), name);
 }
 
 export interface Sitting {
@@ -67,7 +69,7 @@ export async function recipeData(recipe: Recipe) {
   return { corpus, split };
 }
 
-async function train(recipe: Recipe, minutes: number): Promise<void> {
+async function train(recipe: Recipe, minutes: number, maxSteps = Infinity): Promise<void> {
   const info = await initBackend();
   console.error(describeBackend(info));
   const { corpus, split } = await recipeData(recipe);
@@ -84,12 +86,15 @@ async function train(recipe: Recipe, minutes: number): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let trainer: Trainer;
+  let fromStep = Infinity;
   const hooks = {
     maxSeconds: minutes * 60,
-    shouldStop: () => stop,
+    // A resumable checkpoint every 20 steps as well (a crash loses at most that).
+    checkpointEvery: 20,
+    shouldStop: () => stop || trainer.step - fromStep >= maxSteps,
     onProgress: (p: import('../lib/train').TrainProgress) => {
       if (p.event !== 'step' && p.valLoss !== undefined && p.valLoss === trainer.bestValLoss && trainer.history.val.at(-1)?.step === p.step) {
-        saveCheckpoint(bestDir, { model: trainer.model, vocab: trainer.vocab! });
+        saveCheckpoint(bestDir, { model: trainer.model, vocab: trainer.vocab!, training: { step: p.step, valLoss: p.valLoss } });
       }
       if (p.event !== 'step' || p.step % 20 === 0) {
         const val = p.valLoss !== undefined ? ` val ${p.valLoss.toFixed(4)}` : '';
@@ -117,14 +122,14 @@ async function train(recipe: Recipe, minutes: number): Promise<void> {
     });
     console.error(`${recipe.name}: ${m.modelType} ${m.numLayers}×${m.hiddenSize}, ${model.numParams()} parameters, ${trainer.args.totalSteps} steps`);
   }
-  const fromStep = trainer.step;
+  fromStep = trainer.step;
   const start = new Date().toISOString();
   const r = await trainer.run();
   const bytes = (trainer.step - fromStep) * trainer.loader.chunkBytes;
   const sittings = readSittings(recipe.name);
   sittings.push({ commit: gitCommit(), start, seconds: Math.round(r.seconds), fromStep, toStep: trainer.step, bytesPerSec: Math.round(bytes / r.seconds), backend: describeBackend(info) });
   writeSittings(recipe.name, sittings);
-  console.error(`${recipe.name}: ${r.reason} at step ${trainer.step}/${trainer.args.totalSteps} after ${r.seconds.toFixed(0)} s; best validation ${trainer.bestValLoss.toFixed(4)}`);
+  console.error(`${recipe.name}: ${r.reason} at step ${trainer.step}/${trainer.args.totalSteps} after ${r.seconds.toFixed(0)} s; best validation ${Number.isFinite(trainer.bestValLoss) ? trainer.bestValLoss.toFixed(4) : "none yet"}`);
   trainer.model.dispose();
   trainer.dispose();
 }
@@ -133,7 +138,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const name = argv.find((a) => !a.startsWith('--'));
   const recipe = name ? findRecipe(name) : undefined;
-  if (!recipe) throw new UserError(`usage: npm run pretrain -- NAME [--minutes M | --export]; NAME is one of ${RECIPES.map((r) => r.name).join(', ')}`);
+  if (!recipe) throw new UserError(`usage: npm run pretrain -- NAME [--minutes M] [--steps N] | NAME --export; NAME is one of ${RECIPES.map((r) => r.name).join(', ')}`);
   if (argv.includes('--export')) {
     await exportShipped(recipe);
     return;
@@ -141,7 +146,10 @@ async function main(): Promise<void> {
   const mi = argv.indexOf('--minutes');
   const minutes = mi >= 0 ? Number(argv[mi + 1]) : 60;
   if (!(minutes > 0)) throw new UserError(`--minutes must be a positive number, got ${argv[mi + 1]}`);
-  await train(recipe, minutes);
+  const si = argv.indexOf('--steps');
+  const steps = si >= 0 ? Number(argv[si + 1]) : Infinity;
+  if (!(steps > 0)) throw new UserError(`--steps must be a positive integer, got ${argv[si + 1]}`);
+  await train(recipe, minutes, steps);
 }
 
 if (require.main === module) {

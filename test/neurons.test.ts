@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ByteVocab, CharModel, NamedArray, Rng } from '../lib/index';
-import { bracketDepth, column, featureSeries, formatScore, inBrackets, inComment, inQuotes, isByte, pearson, searchUnits, wordStart } from '../lib/neurons';
+import { bracketDepth, column, featureSeries, formatScore, inBrackets, inComment, inQuotes, inQuotesLine, isByte, pearson, searchUnits, wordStart } from '../lib/neurons';
 import { record } from '../lib/record';
 import { useCpu } from './helpers';
 
@@ -13,6 +13,9 @@ const series = (f: Parameters<typeof featureSeries>[0], s: string) => Array.from
 
 test('built-in features: quotes, column, brackets, C comments, word starts', () => {
   assert.deepEqual(series(inQuotes, 'a"bc"d"e'), [0, 1, 1, 1, 0, 0, 1, 1]);
+  // A speech over two paragraphs: no closing quote before the newline, a new opening one after it.
+  assert.deepEqual(series(inQuotesLine, 'a"b\n"c"d'), [0, 1, 1, 0, 1, 1, 0, 0]);
+  assert.deepEqual(series(inQuotes, 'a"b\n"c"d'), [0, 1, 1, 1, 0, 0, 1, 1], 'the plain toggle goes out of step there');
   assert.deepEqual(series(column, 'ab\ncde\n\nf'), [1, 2, 0, 1, 2, 3, 0, 0, 1]);
   assert.deepEqual(series(bracketDepth, 'f(a[1]) ) x{'), [0, 1, 1, 2, 2, 1, 0, 0, 0, 0, 0, 1]);
   assert.deepEqual(series(inBrackets, 'f(a[1])x'), [0, 1, 1, 1, 1, 1, 0, 0]);

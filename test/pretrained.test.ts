@@ -1,0 +1,114 @@
+/**
+ * The shipped models (models/): every card has a recipe that starts, and CI re-measures every
+ * card's numbers on the held-out text (validation loss to 1e-3, best |r| per feature to 0.01).
+ */
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import { evaluateLoss, initBackend, sha256 } from '../lib';
+import { listPretrained, loadPretrained, modelsDir } from '../lib/pretrained';
+import { findRecipe, RECIPES } from '../lib/recipes';
+import { heldOutText, measure } from '../scripts/pretrain-export';
+import { tmpDir } from './helpers';
+
+const ROOT = path.resolve(__dirname, '..');
+const CLI = path.join(ROOT, 'bin/unreasonable.js');
+const shipped = listPretrained();
+
+test('models/ ships at least a Shakespeare model and interpretability models, within the size budget', () => {
+  assert.ok(shipped.includes('shakespeare'), `shipped: ${shipped.join(', ')}`);
+  assert.ok(shipped.includes('moby-dick') && shipped.includes('linux'), `shipped: ${shipped.join(', ')}`);
+  let bytes = 0;
+  for (const name of fs.readdirSync(modelsDir())) {
+    const dir = path.join(modelsDir(), name);
+    if (!fs.statSync(dir).isDirectory()) continue;
+    assert.ok(fs.existsSync(path.join(dir, 'card.json')), `${dir} has no card.json`);
+    for (const f of fs.readdirSync(dir, { recursive: true }) as string[]) {
+      const p = path.join(dir, f);
+      if (fs.statSync(p).isFile()) bytes += fs.statSync(p).size;
+    }
+  }
+  assert.ok(bytes <= 25 * 2 ** 20, `models/ holds ${bytes} bytes: over the 25 MB budget`);
+});
+
+for (const name of shipped) {
+  test(`${name}: the card has its recipe, training record and numbers`, () => {
+    const { card, model } = loadPretrained(name);
+    const recipe = findRecipe(name);
+    assert.ok(recipe, `${name} has no recipe in lib/recipes.ts`);
+    assert.deepEqual(card.recipe, JSON.parse(JSON.stringify(recipe)), 'the card was made from the current recipe');
+    assert.equal(card.command, `npm run pretrain -- ${name}`);
+    assert.equal(card.parameters, model.numParams());
+    assert.ok(card.steps > 0 && card.steps <= card.trainedSteps && card.trainedSteps <= card.totalSteps);
+    assert.ok(card.wallClockSeconds > 0 && card.bytesPerSec > 0, 'wall-clock and speed recorded');
+    assert.ok(card.commits.length > 0 && card.commits.every((c) => /^[0-9a-f]{7,40}(\+changes)?$/.test(c)), `commits: ${card.commits}`);
+    assert.deepEqual(Object.keys(card.features).sort(), [...recipe.features].sort());
+    assert.ok(card.sample.length > 100);
+    const { modelType, hiddenSize, numLayers, dropout } = model.config;
+    assert.deepEqual({ modelType, hiddenSize, numLayers, dropout }, { modelType: recipe.model.modelType, hiddenSize: recipe.model.hiddenSize, numLayers: recipe.model.numLayers, dropout: recipe.model.dropout });
+    model.dispose();
+  });
+
+  test(`${name}: CI re-measures the card on the held-out text`, async (t) => {
+    const recipe = findRecipe(name)!;
+    if (recipe.corpus === 'tinyshakespeare' && !fs.existsSync(path.join(ROOT, 'data/cache/tinyshakespeare.txt'))) {
+      t.skip('tinyshakespeare is not in data/cache (CI copies it there; `unreasonable corpora fetch tinyshakespeare`)');
+      return;
+    }
+    await initBackend();
+    const { card, model, vocab } = loadPretrained(name);
+    const { corpus, val } = await heldOutText(recipe);
+    assert.equal(sha256(corpus.data), card.corpus.sha256, `corpus ${corpus.name} is not the text the card was measured on`);
+    assert.equal(sha256(val), card.heldOut.sha256);
+    const m = measure(model, vocab, recipe, val);
+    console.log(`${name}: held-out ${m.validation.loss} nats/byte (card ${card.validation.loss}); ${Object.entries(m.features).map(([f, u]) => `${f} ${u.kind}[${u.unit}]@${u.layer} r=${u.r} (card ${card.features[f].r})`).join(', ')}`);
+    assert.ok(Math.abs(m.validation.loss - card.validation.loss) <= 1e-3, `validation ${m.validation.loss} vs card ${card.validation.loss}`);
+    assert.ok(Math.abs(m.validation.bpc - card.validation.bpc) <= 1.5e-3);
+    for (const f of recipe.features) assert.ok(Math.abs(Math.abs(m.features[f].r) - Math.abs(card.features[f].r)) <= 0.01, `${f}: |r| ${m.features[f].r} vs card ${card.features[f].r}`);
+    // The default evaluation is the one-stream loss: on the first 12,000 held-out bytes it equals the batch-1 loop.
+    const ids = vocab.encode(val.subarray(0, 12_000));
+    const exact = evaluateLoss(model, ids, { batchSize: 1 });
+    const def = evaluateLoss(model, ids);
+    assert.ok(Math.abs(def - exact) < 1e-4, `default ${def} vs one stream ${exact}`);
+    model.dispose();
+  });
+}
+
+test('every recipe starts: one step of each into a scratch directory, then a resume', () => {
+  const work = tmpDir();
+  for (const r of RECIPES) {
+    for (const pass of [1, 2]) {
+      const p = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/pretrain.ts'), r.name, '--steps', '1'], {
+        encoding: 'utf8',
+        env: { ...process.env, UNREASONABLE_PRETRAIN_DIR: work, UNREASONABLE_THREADS: '1' },
+        cwd: ROOT,
+      });
+      if (r.corpus === 'tinyshakespeare' && /tinyshakespeare is not cached/.test(p.stderr)) break;
+      assert.equal(p.status, 0, `${r.name}: ${p.stderr}`);
+      assert.match(p.stderr, pass === 1 ? new RegExp(`${r.name}: lstm`) : new RegExp(`${r.name}: resuming at step 1 of`));
+      assert.match(p.stderr, new RegExp(`interrupted at step ${pass}/`));
+    }
+  }
+  const bad = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/pretrain.ts'), 'no-such-model'], { encoding: 'utf8', cwd: ROOT });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^error: usage: npm run pretrain -- NAME .*shakespeare/);
+  assert.equal(bad.stderr.trim().split('\n').length, 1);
+});
+
+test('the CLI takes a shipped model by name', () => {
+  const name = shipped[0];
+  const ok = spawnSync(process.execPath, [CLI, '-q', 'sample', '--pretrained', name, '--length', '40', '--seed', '3'], { encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.ok(ok.stdout.length >= 40);
+  const list = spawnSync(process.execPath, [CLI, 'models'], { encoding: 'utf8' });
+  assert.equal(list.status, 0);
+  for (const n of shipped) assert.match(list.stdout, new RegExp(`^${n} `, 'm'));
+  const bad = spawnSync(process.execPath, [CLI, 'sample', '--pretrained', 'nope'], { encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^error: no shipped model "nope": use one of /);
+  const both = spawnSync(process.execPath, [CLI, 'eval', '--pretrained', name, '--checkpoint', 'x', '--text', 'README.md'], { encoding: 'utf8' });
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /^error: give --checkpoint or --pretrained, not both$/m);
+});
