@@ -94,7 +94,33 @@ export async function exportShipped(recipe: Recipe, targets: string[] = []): Pro
     weights: { file: 'model.safetensors', bytes: fs.statSync(path.join(out, 'model.safetensors')).size, dtype: 'F32' },
   };
   fs.writeFileSync(path.join(out, 'card.json'), JSON.stringify(card, null, 1) + '\n');
+  writeModelsReadme();
   model.dispose();
   console.error(`${recipe.name}: validation ${card.validation.loss} nats/byte (${card.validation.bpc} bits/byte) at step ${card.steps}/${card.totalSteps}; ${Object.entries(card.features).map(([f, u]) => `${f} layer ${u.layer} ${u.kind}[${u.unit}] r=${u.r}`).join(', ')} → ${out}`);
   return card;
+}
+
+/** models/README.md: the cards of every shipped model, in prose (made from the card.json files). */
+export function writeModelsReadme(): void {
+  const { listPretrained, readCard, cardRows } = require('../lib/pretrained') as typeof import('../lib/pretrained');
+  const names = listPretrained();
+  const total = names.reduce((s, n) => s + fs.readdirSync(path.join(modelsDir(), n), { recursive: true }).map((f) => path.join(modelsDir(), n, String(f))).filter((f) => fs.statSync(f).isFile()).reduce((a, f) => a + fs.statSync(f).size, 0), 0);
+  const out: string[] = [
+    '# Shipped models',
+    '',
+    'Trained by this library\'s own trainer on the 2-core development machine, from the recipes in',
+    '`lib/recipes.ts`: `npm run pretrain -- NAME` trains (or continues) one, `npm run pretrain -- NAME --export`',
+    'writes it here with its card. Load one with `loadPretrained(NAME)` (lib/pretrained.ts), or',
+    '`unreasonable sample --pretrained NAME`. The test suite re-measures every card on its held-out text.',
+    '',
+    `Size budget: 25 MB for everything under models/ (now ${(total / 2 ** 20).toFixed(1)} MB). This file is generated from the cards.`,
+    '',
+  ];
+  for (const n of names) {
+    const c = readCard(n);
+    out.push(`## ${n}: ${c.purpose}`, '', '| | |', '|---|---|');
+    for (const r of cardRows(c)) out.push(`| ${r.field} | ${r.value.replace(/\|/g, '\\|')} |`);
+    out.push('', `Sample (temperature 0.8, seed 0, primed with ${JSON.stringify(c.samplePrime)}):`, '', '```', (c.samplePrime + c.sample).slice(0, 500), '```', '');
+  }
+  fs.writeFileSync(path.join(modelsDir(), 'README.md'), out.join('\n'));
 }
