@@ -4,6 +4,8 @@
  *   npm run pretrain -- NAME [--minutes M] [--steps N]   train (or continue) for at most M minutes
  *                                            (default 60) or N steps this sitting
  *   npm run pretrain -- NAME --export        write models/NAME from the best checkpoint so far
+ *                          [--ship-resume]   …and the resumable checkpoint (models/NAME/resume/),
+ *                                            so that a fresh clone continues the run
  *
  * Work files live in runs/pretrain/NAME/: train/ (the resumable checkpoint, saved every
  * validation and at the end of a sitting), best/ (weights of the best validation so far),
@@ -23,6 +25,8 @@ import { Trainer } from '../lib/train';
 import { ByteVocab } from '../lib/vocab';
 
 import { exportShipped } from './pretrain-export';
+import { writeDirAtomic } from '../lib/atomic';
+import { modelsDir } from '../lib/pretrained';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -69,6 +73,30 @@ export async function recipeData(recipe: Recipe) {
   return { corpus, split };
 }
 
+/**
+ * A shipped model whose run is not finished carries its resumable checkpoint in
+ * models/NAME/resume/ (with sittings.json): a fresh clone continues from there.
+ */
+function seedFromShipped(name: string): void {
+  const dir = workDir(name);
+  const resume = path.join(modelsDir(), name, 'resume');
+  if (fs.existsSync(path.join(dir, 'train', 'checkpoint.json')) || !fs.existsSync(path.join(resume, 'checkpoint.json'))) return;
+  fs.mkdirSync(path.join(dir, 'train'), { recursive: true });
+  for (const f of fs.readdirSync(resume)) {
+    fs.copyFileSync(path.join(resume, f), path.join(f === 'sittings.json' ? dir : path.join(dir, 'train'), f));
+  }
+  console.error(`${name}: continuing the run shipped in ${path.relative(ROOT, resume)}/`);
+}
+
+/** Copy the resumable checkpoint and the sittings into models/NAME/resume/ (for an unfinished run). */
+export function shipResume(name: string): void {
+  const dir = workDir(name);
+  const files = new Map<string, Uint8Array>();
+  for (const f of fs.readdirSync(path.join(dir, 'train'))) files.set(f, fs.readFileSync(path.join(dir, 'train', f)));
+  files.set('sittings.json', fs.readFileSync(path.join(dir, 'sittings.json')));
+  writeDirAtomic(path.join(modelsDir(), name, 'resume'), files);
+}
+
 async function train(recipe: Recipe, minutes: number, maxSteps = Infinity): Promise<void> {
   const info = await initBackend();
   console.error(describeBackend(info));
@@ -102,6 +130,7 @@ async function train(recipe: Recipe, minutes: number, maxSteps = Infinity): Prom
       }
     },
   };
+  seedFromShipped(recipe.name);
   if (fs.existsSync(path.join(trainDir, 'checkpoint.json'))) {
     const vocab = loadCheckpoint(trainDir);
     vocab.model.dispose();
@@ -141,6 +170,7 @@ async function main(): Promise<void> {
   if (!recipe) throw new UserError(`usage: npm run pretrain -- NAME [--minutes M] [--steps N] | NAME --export; NAME is one of ${RECIPES.map((r) => r.name).join(', ')}`);
   if (argv.includes('--export')) {
     await exportShipped(recipe);
+    if (argv.includes('--ship-resume')) shipResume(recipe.name);
     return;
   }
   const mi = argv.indexOf('--minutes');

@@ -79,6 +79,9 @@ for (const name of shipped) {
 test('every recipe starts: one step of each into a scratch directory, then a resume', () => {
   const work = tmpDir();
   for (const r of RECIPES) {
+    // An unfinished shipped run carries its resumable checkpoint: a fresh work directory continues it.
+    const resume = path.join(modelsDir(), r.name, 'resume', 'checkpoint.json');
+    const shippedStep = fs.existsSync(resume) ? (JSON.parse(fs.readFileSync(resume, 'utf8')).training.step as number) : 0;
     for (const pass of [1, 2]) {
       const p = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/pretrain.ts'), r.name, '--steps', '1'], {
         encoding: 'utf8',
@@ -87,8 +90,9 @@ test('every recipe starts: one step of each into a scratch directory, then a res
       });
       if (r.corpus === 'tinyshakespeare' && /tinyshakespeare is not cached/.test(p.stderr)) break;
       assert.equal(p.status, 0, `${r.name}: ${p.stderr}`);
-      assert.match(p.stderr, pass === 1 ? new RegExp(`${r.name}: lstm`) : new RegExp(`${r.name}: resuming at step 1 of`));
-      assert.match(p.stderr, new RegExp(`interrupted at step ${pass}/`));
+      if (pass === 1 && shippedStep) assert.match(p.stderr, new RegExp(`${r.name}: continuing the run shipped in models/${r.name}/resume/\n[^]*resuming at step ${shippedStep} of`));
+      else assert.match(p.stderr, pass === 1 ? new RegExp(`${r.name}: lstm`) : new RegExp(`${r.name}: resuming at step ${shippedStep + 1} of`));
+      assert.match(p.stderr, new RegExp(`interrupted at step ${shippedStep + pass}/`));
     }
   }
   const bad = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/pretrain.ts'), 'no-such-model'], { encoding: 'utf8', cwd: ROOT });
