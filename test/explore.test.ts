@@ -226,9 +226,17 @@ async function colours(page: any, ts: number[]): Promise<number[][]> {
   return cs.map(rgb);
 }
 
-function assertColours(actual: number[][], values: number[], range: number, what: string): void {
+/** The colour scale of a unit's series: h ±1; c its mean ± its largest deviation over the window. */
+function scaleOf(series: number[], kind: string): (v: number) => number {
+  if (kind !== 'c') return (v) => v;
+  const mean = series.reduce((a, b) => a + b, 0) / series.length;
+  const range = Math.max(...series.map((v) => Math.abs(v - mean)));
+  return (v) => (v - mean) / range;
+}
+
+function assertColours(actual: number[][], values: number[], scale: (v: number) => number, what: string): void {
   values.forEach((v, i) => {
-    const want = rgb(activationColor(v, range));
+    const want = rgb(activationColor(scale(v)));
     assert.ok(actual[i].every((c, j) => Math.abs(c - want[j]) <= 2), `${what}, byte ${i}: ${actual[i]} vs ${want} (value ${v})`);
   });
 }
@@ -274,9 +282,8 @@ async function exercise(page: any, rec: Recording): Promise<void> {
   const best = matches[0].label.split('/');
   const kind = best[1] as 'h' | 'c';
   const series = Array.from({ length: T }, (_, t) => rec.layers[0][kind]![(FROM + t) * H + U]);
-  const range = kind === 'c' ? Math.max(...series.map(Math.abs)) : 1;
   const probe = [run.a - 1, run.a, run.a + 3, run.b, run.b + 1, 5, T - 1];
-  assertColours(await colours(page, probe), probe.map((t) => series[t]), range, `coloured by ${matches[0].label}`);
+  assertColours(await colours(page, probe), probe.map((t) => series[t]), scaleOf(series, kind), `coloured by ${matches[0].label}`);
 
   // 2. Click a byte: its top-5 predictions, as recorded.
   for (const t of [run.a + 2, 17]) {
@@ -301,7 +308,7 @@ async function exercise(page: any, rec: Recording): Promise<void> {
   await page.locator('.ux-row[data-label="1/h/3"]').click();
   const h13 = Array.from({ length: T }, (_, t) => rec.layers[1].h![(FROM + t) * H + 3]);
   const some = [0, 9, 100, 333, run.a, T - 2];
-  assertColours(await colours(page, some), some.map((t) => h13[t]), 1, 'after clicking 1/h/3');
+  assertColours(await colours(page, some), some.map((t) => h13[t]), scaleOf(h13, 'h'), 'after clicking 1/h/3');
   assert.equal(await page.locator('.ux-row.ux-cur').getAttribute('data-label'), '1/h/3');
   // ↓ steps to the next unit of the ranking.
   const rows: string[] = await page.evaluate(() => [...document.querySelectorAll('.ux-row')].map((e: any) => e.getAttribute('data-label')));
@@ -311,7 +318,7 @@ async function exercise(page: any, rec: Recording): Promise<void> {
   assert.equal(await page.locator('.ux-row.ux-cur').getAttribute('data-label'), next, '↓ selects the next unit');
   const [nl, nk, nu] = next.split('/');
   const nSeries = Array.from({ length: T }, (_, t) => rec.layers[+nl][nk as 'h' | 'c']![(FROM + t) * H + +nu]);
-  assertColours(await colours(page, some), some.map((t) => nSeries[t]), nk === 'c' ? Math.max(...nSeries.map(Math.abs)) : 1, `after ↓ to ${next}`);
+  assertColours(await colours(page, some), some.map((t) => nSeries[t]), scaleOf(nSeries, nk), `after ↓ to ${next}`);
   await page.keyboard.press('ArrowUp');
   assert.equal(await page.locator('.ux-row.ux-cur').getAttribute('data-label'), '1/h/3', '↑ goes back');
   // Search by layer/kind/index, Enter picks the first hit.
@@ -319,7 +326,7 @@ async function exercise(page: any, rec: Recording): Promise<void> {
   assert.deepEqual(await page.evaluate(() => [...document.querySelectorAll('.ux-row')].map((e: any) => e.getAttribute('data-label'))), ['0/h/2']);
   await page.locator('.ux-search').press('Enter');
   const h02 = Array.from({ length: T }, (_, t) => rec.layers[0].h![(FROM + t) * H + U]);
-  assertColours(await colours(page, probe), probe.map((t) => h02[t]), 1, 'after searching 0/h/2');
+  assertColours(await colours(page, probe), probe.map((t) => h02[t]), scaleOf(h02, 'h'), 'after searching 0/h/2');
   await page.locator('.ux-search').fill('c');
   assert.equal(await page.locator('.ux-row').count(), 2 * H, '"c": every c unit of both layers');
   // Ranked by |r| against inQuotes, the latch is first.

@@ -33,14 +33,6 @@ function unreasonableExplorer(root, D) {
   function label(n) { var g = group(n); return g.layer + '/' + g.kind + '/' + (n % H); }
   /** Unit n's value after byte t (dequantised exactly as explore.ts's dequantize). */
   function val(n, t) { return lo[n] + Q[n * T + t] * ((hi[n] - lo[n]) / 255); }
-  // Colour scale per unit: tanh kinds ±1, sigmoid gates 0…1 (0.5 white), c ±max|c| over the window.
-  var range = new Float64Array(N);
-  for (var n0 = 0; n0 < N; n0++) range[n0] = group(n0).scale === 'cell' ? Math.max(Math.abs(lo[n0]), Math.abs(hi[n0])) || 1 : 1;
-  /** The value on the unit's colour scale, −1…1. */
-  function sval(n, t) {
-    var v = val(n, t), s = group(n).scale;
-    return s === 'sigmoid' ? 2 * v - 1 : s === 'cell' ? v / range[n] : v;
-  }
   // Mean and standard deviation per unit (for "most active": the largest |z|).
   var mean = new Float64Array(N), sd = new Float64Array(N);
   for (var n1 = 0; n1 < N; n1++) {
@@ -50,13 +42,27 @@ function unreasonableExplorer(root, D) {
     for (var t2 = 0; t2 < T; t2++) { var d = val(n1, t2) - m; ss += d * d; }
     mean[n1] = m; sd[n1] = Math.sqrt(ss / T);
   }
+  // Colour scale per unit: tanh kinds ±1, sigmoid gates 0…1 (0.5 white); c (unbounded, often far
+  // from 0) as its deviation from its mean over the window, ±the largest one (as unitHtml does).
+  var range = new Float64Array(N);
+  for (var n0 = 0; n0 < N; n0++) range[n0] = group(n0).scale === 'cell' ? Math.max(hi[n0] - mean[n0], mean[n0] - lo[n0]) || 1 : 1;
+  /** The value on the unit's colour scale, −1…1. */
+  function sval(n, t) {
+    var v = val(n, t), s = group(n).scale;
+    return s === 'sigmoid' ? 2 * v - 1 : s === 'cell' ? (v - mean[n]) / range[n] : v;
+  }
+  /** Units that do not change over the window (e.g. dead ones) take no part in span matches. */
+  function flat(n) { var s = group(n).scale; return (hi[n] - lo[n]) / (s === 'cell' ? 2 * range[n] : s === 'sigmoid' ? 0.5 : 1) < 0.02; }
   /** activationColor() of lib/viz/text.ts: −1 blue, 0 white, +1 red. */
   function color(x) {
     x = x > 1 ? 1 : x < -1 ? -1 : x === x ? x : 0;
     var c = x >= 0 ? [178, 24, 43] : [33, 102, 172], a = Math.abs(x);
     return 'rgb(' + Math.round(255 + (c[0] - 255) * a) + ',' + Math.round(255 + (c[1] - 255) * a) + ',' + Math.round(255 + (c[2] - 255) * a) + ')';
   }
-  function fmt(x, d) { return (x >= 0 ? '+' : '\u2212') + Math.abs(x).toFixed(d === undefined ? 3 : d); }
+  function fmt(x, d) {
+    var s = Math.abs(x).toFixed(d === undefined ? 3 : d);
+    return (x >= 0 || +s === 0 ? '+' : '\u2212') + s;
+  }
   function glyphName(t) {
     var g = D.glyphs[t];
     return g === '\n' ? '\u21b5' : g === ' ' ? '\u2423' : g === '\t' ? '\u21e5' : g === '' ? '\u00b7' : g;
@@ -119,7 +125,7 @@ function unreasonableExplorer(root, D) {
     '<div class="ux-text" tabindex="0" style="max-height:' + (+D.textHeight) + 'px"></div>' +
     '<div class="ux-status"></div>' +
     '<svg class="ux-plot" viewBox="0 0 1000 130" preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg"></svg>' +
-    '<div class="ux-axis"><span>' + pos(0) + '</span><span class="ux-note">the selected unit(s) on their colour scale (\u22121 \u2026 +1), the feature in grey; click to jump</span><span>' + pos(T - 1) + '</span></div>' +
+    '<div class="ux-axis"><span>' + pos(0) + '</span><span class="ux-note">the selected unit(s) on their colour scale (blue \u22121 \u2026 red +1), the ranking feature dashed; click to jump there</span><span>' + pos(T - 1) + '</span></div>' +
     '<div class="ux-keys"></div>' +
     '<div class="ux-ctl">select a span of the text to find the units on inside it and off around it: ' +
     '<label>on \u2265 <input class="ux-th" type="number" step="0.05" min="-0.95" max="0.95" value="' + D.threshold + '"></label>' +
@@ -204,9 +210,9 @@ function unreasonableExplorer(root, D) {
     var g = group(n), s = g.scale;
     q('.ux-unit').textContent = 'layer ' + g.layer + ' ' + g.kind + '[' + (n % H) + ']';
     q('.ux-bar').style.background = 'linear-gradient(to right,' + [-1, -0.5, 0, 0.5, 1].map(color).join(',') + ')';
-    q('.ux-l0').textContent = s === 'sigmoid' ? '0' : s === 'cell' ? fmt(-range[n], 2) : '\u22121';
-    q('.ux-l1').textContent = s === 'sigmoid' ? '1' : s === 'cell' ? fmt(range[n], 2) : '+1';
-    q('.ux-scale').textContent = s === 'sigmoid' ? '(white = 0.5)' : s === 'cell' ? '(\u00b1 its largest |c| here)' : '';
+    q('.ux-l0').textContent = s === 'sigmoid' ? '0' : s === 'cell' ? fmt(mean[n] - range[n], 2) : '\u22121';
+    q('.ux-l1').textContent = s === 'sigmoid' ? '1' : s === 'cell' ? fmt(mean[n] + range[n], 2) : '+1';
+    q('.ux-scale').textContent = s === 'sigmoid' ? '(white = 0.5)' : s === 'cell' ? '(white = its mean here, ' + fmt(mean[n], 2) + ')' : '';
     markList();
     drawPlot();
     showInfo(pinned >= 0 ? pinned : hovered);
@@ -363,6 +369,7 @@ function unreasonableExplorer(root, D) {
     selection = { a: a, b: b };
     var res = [];
     for (var n = 0; n < N; n++) {
+      if (flat(n)) continue;
       for (var sign = 1; sign >= -1; sign -= 2) {
         var minIn = Infinity, maxOut = -Infinity;
         for (var t = a; t <= b; t++) minIn = Math.min(minIn, sign * sval(n, t));
@@ -408,7 +415,9 @@ function unreasonableExplorer(root, D) {
         '</span><span>margin ' + fmt(r.score, 2) + '</span><span class="ux-note">inside \u2265 ' + fmt(r.minIn, 2) + ', around \u2264 ' + fmt(r.maxOut, 2) + (r.sign < 0 ? ' (sign flipped: the unit is low inside)' : '') + '</span></div>');
     });
     if (best && best.ok) lines.push('<div class="ux-note ux-found">' + label(best.n) + ' has the same pattern in ' + highlights.length + ' other place' + (highlights.length === 1 ? '' : 's') + ' (underlined: on for ' + Math.ceil(L / 2) + '\u2013' + 2 * L + ' bytes, off around)</div>');
+    if (!best) lines = ['<div class="ux-h">' + head + 'every unit is flat here: nothing to match</div>'];
     matchesEl.innerHTML = lines.join('');
+    if (!best) { drawPlot(); return; }
     plotted = shown.slice(0, 3).map(function (r) { return { n: r.n, sign: r.sign }; });
     select(best.n, true);
   }

@@ -113,7 +113,7 @@ export interface ExploreSize {
 }
 
 const KIND_ORDER: UnitKind[] = ['h', 'c', 'i', 'f', 'g', 'o', 'r', 'z', 'n'];
-/** How a kind is coloured: tanh-range (−1…1), sigmoid gates (0…1, 0.5 white), c (±max|c|). */
+/** How a kind is coloured: tanh-range (−1…1), sigmoid gates (0…1, 0.5 white), c (its mean ± its largest deviation in the window). */
 const KIND_SCALE: Record<UnitKind, 'tanh' | 'sigmoid' | 'cell'> = { h: 'tanh', c: 'cell', g: 'tanh', n: 'tanh', i: 'sigmoid', f: 'sigmoid', o: 'sigmoid', r: 'sigmoid', z: 'sigmoid' };
 
 const fmt = (n: number) => n.toLocaleString('en-US');
