@@ -260,7 +260,7 @@ function unreasonableExplorer(root, D) {
       var d = [];
       for (var t = 0; t < T; t++) d.push((t ? 'L' : 'M') + xOf(t).toFixed(2) + ' ' + yOf(p.sign * sval(p.n, t)).toFixed(2));
       path(d.join(''), plotColors[i], i === 0 ? 1.6 : 1.2).setAttribute('class', 'ux-line');
-      keys.push('<span style="color:' + plotColors[i] + '">\u2014 ' + (p.sign < 0 ? '\u2212' : '') + label(p.n) + '</span>');
+      keys.push('<span style="color:' + plotColors[i] + '">\u2014 ' + label(p.n) + (p.sign < 0 ? ' inverted' : '') + '</span>');
     });
     keysEl.innerHTML = keys.join('');
     cursorPath = path('M-10 0V130', '#888', 1);
@@ -371,15 +371,17 @@ function unreasonableExplorer(root, D) {
     for (var n = 0; n < N; n++) {
       if (flat(n)) continue;
       for (var sign = 1; sign >= -1; sign -= 2) {
-        var minIn = Infinity, maxOut = -Infinity;
-        for (var t = a; t <= b; t++) minIn = Math.min(minIn, sign * sval(n, t));
-        for (var t2 = Math.max(0, a - pad); t2 < a; t2++) maxOut = Math.max(maxOut, sign * sval(n, t2));
-        for (var t3 = b + 1; t3 <= Math.min(T - 1, b + pad); t3++) maxOut = Math.max(maxOut, sign * sval(n, t3));
-        if (maxOut === -Infinity) maxOut = -1; // the span covers the whole text: nothing around it
-        res.push({ n: n, sign: sign, minIn: minIn, maxOut: maxOut, score: minIn - maxOut, ok: minIn >= th && maxOut < th });
+        var minIn = Infinity, maxOut = -Infinity, onIn = 0, offOut = 0, nOut = 0, x;
+        for (var t = a; t <= b; t++) { x = sign * sval(n, t); minIn = Math.min(minIn, x); if (x >= th) onIn++; }
+        for (var t2 = Math.max(0, a - pad); t2 < a; t2++) { x = sign * sval(n, t2); maxOut = Math.max(maxOut, x); nOut++; if (x < th) offOut++; }
+        for (var t3 = b + 1; t3 <= Math.min(T - 1, b + pad); t3++) { x = sign * sval(n, t3); maxOut = Math.max(maxOut, x); nOut++; if (x < th) offOut++; }
+        if (nOut === 0) { maxOut = -1; nOut = offOut = 1; } // the span covers the whole text: nothing around it
+        // fit: the share of the span that is on plus the share around it that is off (2 = a match);
+        // margin: the lowest value inside minus the highest around.
+        res.push({ n: n, sign: sign, minIn: minIn, maxOut: maxOut, fit: onIn / L + offOut / nOut, score: minIn - maxOut, ok: minIn >= th && maxOut < th });
       }
     }
-    res.sort(function (x, y) { return (y.ok - x.ok) || (y.score - x.score) || (x.n - y.n); });
+    res.sort(function (x, y) { return (y.ok - x.ok) || (x.ok ? 0 : y.fit - x.fit) || (y.score - x.score) || (x.n - y.n); });
     var ok = res.filter(function (r) { return r.ok; });
     var shown = (ok.length ? ok : res).slice(0, 10);
     var best = shown[0];
@@ -408,11 +410,11 @@ function unreasonableExplorer(root, D) {
     if (ok.length) {
       lines.push('<div class="ux-h">' + head + ok.length + ' unit' + (ok.length > 1 ? 's are' : ' is') + ' on (\u2265 ' + th + ') inside and off for ' + pad + ' byte(s) before and after; by margin (lowest inside \u2212 highest around):</div>');
     } else {
-      lines.push('<div class="ux-h">' + head + 'no unit is on (\u2265 ' + th + ') all through it and off around it; the closest:</div>');
+      lines.push('<div class="ux-h">' + head + 'no unit is on (\u2265 ' + th + ') all through it and off around it; the closest (most of the span on, most around off):</div>');
     }
     shown.forEach(function (r, i) {
-      lines.push('<div class="ux-match" data-n="' + r.n + '" data-sign="' + r.sign + '" data-label="' + label(r.n) + '"><span>' + (i + 1) + '. ' + (r.sign < 0 ? '\u2212' : '\u00a0') + label(r.n) +
-        '</span><span>margin ' + fmt(r.score, 2) + '</span><span class="ux-note">inside \u2265 ' + fmt(r.minIn, 2) + ', around \u2264 ' + fmt(r.maxOut, 2) + (r.sign < 0 ? ' (sign flipped: the unit is low inside)' : '') + '</span></div>');
+      lines.push('<div class="ux-match" data-n="' + r.n + '" data-sign="' + r.sign + '" data-label="' + label(r.n) + '"><span>' + (i + 1) + '. ' + label(r.n) + (r.sign < 0 ? ' inverted' : '') +
+        '</span><span>margin ' + fmt(r.score, 2) + '</span><span class="ux-note">' + (r.ok ? '' : Math.round(100 * r.fit / 2) + '% fit, ') + 'inside \u2265 ' + fmt(r.minIn, 2) + ', around \u2264 ' + fmt(r.maxOut, 2) + (r.sign < 0 ? ' (inverted: low inside, high around)' : '') + '</span></div>');
     });
     if (best && best.ok) lines.push('<div class="ux-note ux-found">' + label(best.n) + ' has the same pattern in ' + highlights.length + ' other place' + (highlights.length === 1 ? '' : 's') + ' (underlined: on for ' + Math.ceil(L / 2) + '\u2013' + 2 * L + ' bytes, off around)</div>');
     if (!best) lines = ['<div class="ux-h">' + head + 'every unit is flat here: nothing to match</div>'];
