@@ -9,6 +9,7 @@
  *   lib/viz/text.ts      text coloured by a unit, top-5 prediction columns (HTML)
  *   lib/viz/units.ts     units × positions heatmap, gate-saturation scatter (plotly)
  *   lib/viz/diagram.ts   the unrolled network as a Graphviz SVG
+ *   lib/viz/explore.ts   explore(): an interactive LSTMVis-style neuron explorer in one HTML output
  */
 export * from './record';
 export * from './neurons';
@@ -16,3 +17,4 @@ export * from './gradflow';
 export * from './viz/text';
 export * from './viz/units';
 export * from './viz/diagram';
+export * from './viz/explore';
