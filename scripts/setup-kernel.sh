@@ -55,6 +55,9 @@ fi
 "$ROOT/node_modules/.bin/tslab" install --python="$PY" \
   --binary="$ROOT/bin/tslab-kernel.js" --prefix="$ROOT/.jupyter" >/dev/null
 
+# Notebook outputs stay out of git (a clean filter; does nothing outside a git checkout).
+sh "$ROOT/scripts/setup-git-filter.sh" || true
+
 # Confirm that Jupyter resolves `tslab` to the project-local spec.
 JUPYTER_PATH="$ROOT/.jupyter/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}" PYDEVD_DISABLE_FILE_VALIDATION=1 \
 "$PY" - "$ROOT/.jupyter/share/jupyter/kernels/tslab" <<'PYEOF'
