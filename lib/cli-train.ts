@@ -42,6 +42,8 @@ export interface TrainOptions {
   evalEvery: number;
   patience: number;
   logEvery: number;
+  /** Without a terminal: also a line whenever this many seconds passed since the last one. */
+  logSeconds?: number;
   resume?: boolean;
   force?: boolean;
   fullVocab?: boolean;
@@ -109,7 +111,7 @@ export async function runTrain(opts: TrainOptions, given: (k: keyof TrainOptions
   }
 
   let signal: NodeJS.Signals | undefined;
-  const progress = createProgress({ quiet: Boolean(global.quiet), every: opts.logEvery });
+  const progress = createProgress({ quiet: Boolean(global.quiet), every: opts.logEvery, seconds: opts.logSeconds });
   // What a later --resume needs to load the same data (saved in the checkpoint): a file by its
   // absolute path, else the corpus name.
   const source = { corpus: fs.existsSync(corpusSpec) ? path.resolve(corpusSpec) : corpusSpec, valFrac: opts.valFrac };

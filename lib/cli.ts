@@ -78,6 +78,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('--patience <n>', 'stop after n validations without improvement (0 = never)', nonNegativeInt, 0)
     .option('--checkpoint-every <n>', 'also save every n steps (0 = at improving validations, the end, and Ctrl-C)', nonNegativeInt, 0)
     .option('--log-every <n>', 'without a terminal: a progress line every n steps', positiveInt, 100)
+    .option('--log-seconds <s>', 'without a terminal: also a progress line whenever s seconds passed since the last', numberIn(0, Infinity, { minExclusive: true }), 3)
     .option('--full-vocab', 'use all 256 byte values instead of the bytes present in the corpus')
     .addHelpText(
       'after',
@@ -108,6 +109,7 @@ Example:
     .option('--prime <text>', 'text to start from (UTF-8); default a newline')
     .option('--seed <n>', 'seed of the sampler', intIn(0, 0xffffffff), 0)
     .option('--skip-unknown', 'drop prime bytes outside the vocabulary instead of failing')
+    .option('--no-echo-prime', 'print only the continuation, not the prime before it')
     .addHelpText('after', '\nExample:\n  unreasonable sample --checkpoint runs/shakespeare --prime "ROMEO:" --temperature 0.8 --length 1000\n  unreasonable sample --pretrained shakespeare --prime "ROMEO:" --temperature 0.8\n')
     .action(async (opts: SampleOptions, cmd: Command) => {
       const { runSample } = require('./cli-model') as typeof import('./cli-model');

@@ -281,6 +281,10 @@ export function heatmapFigure(z: ArrayLike<ArrayLike<number>> | readonly (readon
   if (opts.matrixOrder !== false) {
     layout.yaxis = { ...(layout.yaxis as Layout), autorange: 'reversed' };
   }
+  if (opts.y && opts.y.length <= 100) {
+    // Every row labelled (plotly's automatic ticks skip rows, e.g. 8 of 16 units).
+    layout.yaxis = { ...(layout.yaxis as Layout), tickmode: 'array', tickvals: [...opts.y], ticktext: opts.y.map(String), automargin: true };
+  }
   return figure([trace], layout);
 }
 

@@ -1,6 +1,7 @@
 /**
  * Training progress on stderr: a cli-progress bar on a terminal (step, loss, bytes/s, ETA),
- * plain lines otherwise (logs, CI): the first step, every `every` steps, every validation.
+ * plain lines otherwise (logs, CI): the first step, every `every` steps, every validation, and
+ * whenever `seconds` (default 3) passed since the last line.
  */
 import * as cliProgress from 'cli-progress';
 import { formatDuration } from './cli-util';
@@ -23,10 +24,18 @@ export function progressLine(p: TrainProgress): string {
 
 class PlainProgress implements ProgressDisplay {
   private first = true;
-  constructor(private readonly every: number) {}
+  private lastLine = 0;
+  constructor(
+    private readonly every: number,
+    private readonly seconds: number,
+  ) {}
   update(p: TrainProgress): void {
     if (p.event === 'done') return;
-    if (this.first || p.event === 'eval' || p.step % this.every === 0) process.stderr.write(progressLine(p) + '\n');
+    const now = performance.now();
+    if (this.first || p.event === 'eval' || p.step % this.every === 0 || now - this.lastLine >= 1000 * this.seconds) {
+      process.stderr.write(progressLine(p) + '\n');
+      this.lastLine = now;
+    }
     this.first = false;
   }
   note(line: string): void {
@@ -75,9 +84,9 @@ class NoProgress implements ProgressDisplay {
   stop(): void {}
 }
 
-/** The display for this process: none when quiet, a bar on a TTY, lines every `every` steps otherwise. */
-export function createProgress(opts: { quiet: boolean; every: number; tty?: boolean }): ProgressDisplay {
+/** The display for this process: none when quiet, a bar on a TTY, otherwise lines every `every` steps and every `seconds` (default 3). */
+export function createProgress(opts: { quiet: boolean; every: number; seconds?: number; tty?: boolean }): ProgressDisplay {
   if (opts.quiet) return new NoProgress();
   if (opts.tty ?? Boolean(process.stderr.isTTY)) return new BarProgress();
-  return new PlainProgress(opts.every);
+  return new PlainProgress(opts.every, opts.seconds ?? 3);
 }

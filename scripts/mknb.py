@@ -12,6 +12,8 @@ Usage (run with /usr/bin/python3 from the repository root):
     scripts/mknb.py build SRC.ts OUT.ipynb     # cell sources -> notebook (no outputs)
     scripts/mknb.py export NB.ipynb [OUT.ts]   # notebook -> cell sources (stdout without OUT)
     scripts/mknb.py strip NB.ipynb...          # remove outputs/execution counts in place
+    scripts/mknb.py strip --stdin              # the same, stdin to stdout (git's clean filter "nbstrip",
+                                               # set up by scripts/setup-git-filter.sh)
     scripts/mknb.py check NB.ipynb...          # exit 1 if any notebook has outputs or a wrong kernel
 
 Committed notebooks must carry no outputs: run `strip` (or `check`) before committing.
@@ -76,6 +78,11 @@ def strip(nb):
         if k in nb.metadata:
             del nb.metadata[k]
             changed = True
+    # What the notebook server writes from the kernel's reply (language version, codemirror mode).
+    for k, want in (("kernelspec", KERNELSPEC), ("language_info", LANGUAGE_INFO)):
+        if nb.metadata.get(k) != want:
+            nb.metadata[k] = dict(want)
+            changed = True
     return changed
 
 
@@ -109,6 +116,10 @@ def main(argv):
                 f.write(text)
         else:
             sys.stdout.write(text)
+    elif cmd == "strip" and args == ["--stdin"]:
+        nb = nbformat.read(sys.stdin, as_version=4)
+        strip(nb)
+        nbformat.write(nb, sys.stdout)
     elif cmd == "strip":
         for path in args:
             nb = nbformat.read(path, as_version=4)

@@ -50,8 +50,13 @@ if [ ! -x "$ROOT/node_modules/.bin/tslab" ]; then
   echo "setup-kernel: node_modules/.bin/tslab is missing: run npm install first" >&2
   exit 1
 fi
+# The kernel's binary is bin/tslab-kernel.js: tslab with fixes to its messaging (no lost
+# output or silent cell failures, an honest busy/idle status; see that file).
 "$ROOT/node_modules/.bin/tslab" install --python="$PY" \
-  --binary="$ROOT/node_modules/.bin/tslab" --prefix="$ROOT/.jupyter" >/dev/null
+  --binary="$ROOT/bin/tslab-kernel.js" --prefix="$ROOT/.jupyter" >/dev/null
+
+# Notebook outputs stay out of git (a clean filter; does nothing outside a git checkout).
+sh "$ROOT/scripts/setup-git-filter.sh" || true
 
 # Confirm that Jupyter resolves `tslab` to the project-local spec.
 JUPYTER_PATH="$ROOT/.jupyter/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}" PYDEVD_DISABLE_FILE_VALIDATION=1 \

@@ -136,7 +136,9 @@ const CASES: Case[] = [
   { name: 'binary corpus with --full-vocab', args: () => ['train', '--corpus', f['binary.bin'], '--checkpoint', newDir(), ...TINY, '--steps', '2', '--full-vocab'], code: 0 },
   // Sampling and evaluation input
   { name: 'prime bytes outside the vocabulary', args: () => ['sample', '--checkpoint', f.good, '--prime', 'Ω the'], code: 1, match: /^error: 2 byte value\(s\) not in the model's vocabulary: 0xce, 0xa9 \(use skipUnknown \/ --skip-unknown to drop them\)$/, keep: () => [f.good] },
-  { name: 'prime with --skip-unknown', args: () => ['sample', '--checkpoint', f.good, '--prime', 'Ω the', '--skip-unknown', '--length', '25'], code: 0, match: /^[a-z .\n]{25}$/, keep: () => [f.good] },
+  { name: 'prime with --skip-unknown', args: () => ['sample', '--checkpoint', f.good, '--prime', 'Ω the', '--skip-unknown', '--length', '25'], code: 0, match: /^ the[a-z .\n]{25}$/, keep: () => [f.good] },
+  { name: 'sample prints the prime, then the continuation', args: () => ['sample', '--checkpoint', f.good, '--prime', 'call me', '--length', '30'], code: 0, match: /^call me[a-z .\n]{30}$/, keep: () => [f.good] },
+  { name: 'sample --no-echo-prime prints only the continuation', args: () => ['sample', '--checkpoint', f.good, '--prime', 'call me', '--length', '30', '--no-echo-prime'], code: 0, match: /^[a-z .\n]{30}$/, keep: () => [f.good] },
   { name: 'prime with no known byte', args: () => ['sample', '--checkpoint', f.good, '--prime', 'ΩΩ', '--skip-unknown'], code: 1, match: /^error: no byte of the prime text is in the vocabulary$/ },
   { name: 'eval: text file missing', args: () => ['eval', '--checkpoint', f.good, '--text', path.join(root, 'nope.txt')], code: 1, match: /^error: text file not found: .*nope\.txt$/ },
   { name: 'eval: text of one byte', args: () => ['eval', '--checkpoint', f.good, '--text', f['one.txt']], code: 1, match: /^error: .*one\.txt has 1 usable byte\(s\): need at least 2 to measure a loss$/ },
@@ -180,6 +182,28 @@ const CASES: Case[] = [
   { name: 'unknown command', args: () => ['trian'], code: 2, match: /^error: unknown command 'trian' \(Did you mean train\?\)$/ },
   { name: 'unknown backend', args: () => ['--backend', 'gpu', 'corpora'], code: 2, match: /argument 'gpu' is invalid\. Allowed choices are tensorflow, wasm, cpu\.$/ },
 ];
+
+test('sample: the output with the prime is the prime followed by the same continuation', () => {
+  const a = cli(['-q', 'sample', '--checkpoint', f.good, '--prime', 'the sea', '--length', '40', '--seed', '3']);
+  const b = cli(['-q', 'sample', '--checkpoint', f.good, '--prime', 'the sea', '--length', '40', '--seed', '3', '--no-echo-prime']);
+  assert.equal(a.status, 0, a.stderr);
+  assert.equal(b.status, 0, b.stderr);
+  assert.equal(b.stdout.length, 40);
+  assert.equal(a.stdout, `the sea${b.stdout}`);
+});
+
+test('train without a terminal prints a progress line whenever --log-seconds passed, not only every --log-every steps', () => {
+  const dir = newDir();
+  const r = cli(['train', '--corpus', f['text.txt'], '--checkpoint', dir, ...TINY, '--steps', '40', '--log-every', '1000000', '--log-seconds', '0.001']);
+  assert.equal(r.status, 0, r.stderr);
+  const steps = r.stderr.split('\n').filter((l) => /^step \d+\/40 /.test(l)).map((l) => Number(/^step (\d+)/.exec(l)![1]));
+  // The first step always; then one line per step (each takes over 1 ms), the step counter rising.
+  assert.ok(steps.length >= 20, `progress lines: ${steps.join(', ')}\n${r.stderr}`);
+  assert.deepEqual(steps, [...steps].sort((x, y) => x - y));
+  const quiet = cli(['train', '--corpus', f['text.txt'], '--checkpoint', newDir(), ...TINY, '--steps', '40', '--log-every', '1000000', '--log-seconds', '1000']);
+  assert.equal(quiet.status, 0, quiet.stderr);
+  assert.equal(quiet.stderr.split('\n').filter((l) => /^step \d+\/40 /.test(l)).length, 2, `only the first step and the final validation: ${quiet.stderr}`);
+});
 
 function leftovers(): string[] {
   return fs.readdirSync(root).filter((n) => /\.(tmp|old)-\d+$/.test(n));

@@ -219,9 +219,12 @@ test('exported pictures render in headless Chromium', { timeout: 180_000 }, asyn
     const hm = await page.evaluate(() => ({
       images: document.querySelectorAll('g.heatmaplayer image').length,
       ticks: document.querySelectorAll('g.xtick').length,
+      yticks: [...document.querySelectorAll('g.ytick text')].map((t) => t.textContent),
     }));
     assert.equal(hm.images, 1, 'plotly drew the heatmap');
     assert.ok(hm.ticks > 20, `${hm.ticks} byte labels`);
+    const units = Math.min(rec.hiddenSize, 64);
+    assert.deepEqual(hm.yticks, Array.from({ length: units }, (_, u) => `h[${u}]`), 'every unit row is labelled');
 
     for (const [name, html] of [['activation', activation], ['predictions', predictions], ['diagram', svg]] as const) {
       const ink = await inked(await screenshotHtml(html, { width: 700, height: 100 }));

@@ -62,7 +62,7 @@ export function unitsHeatmapFigure(rec: Recording, opts: UnitsHeatmapOptions = {
     zmin: -range,
     zmax: range,
     title: opts.title ?? `layer ${layer} ${kind}: ${units.length} units × bytes ${from}–${to}`,
-    height: opts.height ?? Math.max(260, 80 + 12 * units.length),
+    height: opts.height ?? Math.max(260, 110 + 16 * units.length), // 16 px a row: every unit's label fits
     xTitle: '',
   });
   const trace = fig.data[0];
