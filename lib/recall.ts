@@ -1,13 +1,14 @@
 /**
- * A synthetic memory task for recurrent models: read a random string, wait, then reproduce it.
+ * A synthetic memory task for recurrent models, delayed recall: read a stream of random symbols
+ * and reproduce it `delay` bytes late.
  *
- *   x:  s_0 … s_(L−1)  ␣ × delay  ▶  ␣ × (L−1)          length 2L + delay
- *   y:  (ignored)                  s_0 s_1 … s_(L−1)     scored only where the mask is 1
+ *   x:  x_0 x_1 … x_(T−1)                       uniform random ids 0 … alphabet−1
+ *   y:  y_t = x_(t−delay)  for t ≥ delay        scored only there (mask 1)
  *
- * Symbols are ids 0 … alphabet−1 drawn uniformly, ␣ (blank) is id `alphabet` and ▶ (the cue to
- * start recalling) id `alphabet + 1`. When it reads ▶ the model must output s_0, then one symbol
- * per blank; every symbol has to be held in the state for L + delay steps. Chance accuracy is
- * 1/alphabet; a state of H floats has to carry L·log2(alphabet) bits through the delay.
+ * At every scored step the model must output the symbol it read `delay` steps ago, so the state
+ * has to carry the last `delay` symbols at all times: delay·log2(alphabet) bits in H numbers.
+ * Every position from `delay` on is scored (a dense signal, quick to learn); chance accuracy is
+ * 1/alphabet. With delay 0 the task is to copy the current input.
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from './errors';
@@ -15,18 +16,18 @@ import { timeMajor } from './loss';
 import { Rng } from './rng';
 
 export interface RecallTaskArgs {
-  /** Symbols to remember (L). */
-  length: number;
-  /** Blank bytes between the string's end and the cue. */
+  /** How many bytes late the stream is reproduced. */
   delay: number;
-  /** Distinct symbols (ids 0 … alphabet−1). */
+  /** Distinct symbols (ids 0 … alphabet−1; the vocabulary size). */
   alphabet: number;
+  /** Scored positions per sequence; the sequence is delay + scored bytes long. */
+  scored: number;
 }
 
 export interface RecallBatch {
   /** Inputs, row-major [batch, seqLength]. */
   x: Int32Array;
-  /** Targets, row-major [batch, seqLength] (blank where not scored). */
+  /** Targets, row-major [batch, seqLength] (0 where not scored). */
   y: Int32Array;
   /** 1 where y is scored, row-major [batch, seqLength]. */
   mask: Float32Array;
@@ -35,39 +36,30 @@ export interface RecallBatch {
 }
 
 export function validateRecall(args: RecallTaskArgs): void {
-  if (!Number.isInteger(args.length) || args.length < 1) throw new UserError(`recall length must be a positive integer, got ${args.length}`);
   if (!Number.isInteger(args.delay) || args.delay < 0) throw new UserError(`recall delay must be a non-negative integer, got ${args.delay}`);
-  if (!Number.isInteger(args.alphabet) || args.alphabet < 2 || args.alphabet > 254) throw new UserError(`recall alphabet must be an integer in 2 … 254, got ${args.alphabet}`);
+  if (!Number.isInteger(args.alphabet) || args.alphabet < 2 || args.alphabet > 256) throw new UserError(`recall alphabet must be an integer in 2 … 256, got ${args.alphabet}`);
+  if (!Number.isInteger(args.scored) || args.scored < 1) throw new UserError(`recall scored positions must be a positive integer, got ${args.scored}`);
 }
 
-/** Ids used: the symbols, the blank and the cue. */
-export function recallVocabSize(args: RecallTaskArgs): number {
-  return args.alphabet + 2;
-}
-
-/** 2·length + delay. */
+/** delay + scored. */
 export function recallSeqLength(args: RecallTaskArgs): number {
-  return 2 * args.length + args.delay;
+  return args.delay + args.scored;
 }
 
-/** A batch of independent sequences (fresh random strings from `rng`). */
+/** A batch of independent random streams from `rng`. */
 export function recallBatch(args: RecallTaskArgs, batchSize: number, rng: Rng): RecallBatch {
   validateRecall(args);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new UserError(`batch size must be a positive integer, got ${batchSize}`);
-  const { length: L, delay, alphabet } = args;
+  const { delay, alphabet } = args;
   const T = recallSeqLength(args);
-  const blank = alphabet, cue = alphabet + 1;
-  const x = new Int32Array(batchSize * T).fill(blank);
-  const y = new Int32Array(batchSize * T).fill(blank);
+  const x = new Int32Array(batchSize * T);
+  const y = new Int32Array(batchSize * T);
   const mask = new Float32Array(batchSize * T);
+  for (let i = 0; i < x.length; i++) x[i] = rng.int(alphabet);
   for (let b = 0; b < batchSize; b++) {
-    const row = b * T;
-    x[row + L + delay] = cue;
-    for (let i = 0; i < L; i++) {
-      const s = rng.int(alphabet);
-      x[row + i] = s;
-      y[row + L + delay + i] = s;
-      mask[row + L + delay + i] = 1;
+    for (let t = delay; t < T; t++) {
+      y[b * T + t] = x[b * T + t - delay];
+      mask[b * T + t] = 1;
     }
   }
   return { x, y, mask, batchSize, seqLength: T };
