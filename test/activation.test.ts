@@ -6,8 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { activate, activateScalar, Activation, ACTIVATIONS, CharModel, disposeState, Stepper, UserError, validateConfig } from '../lib';
-import { maxAbsDiff, useCpu } from './helpers';
+import * as path from 'path';
+import { activate, activateScalar, Activation, ACTIVATIONS, ByteVocab, CharModel, disposeState, loadCheckpoint, saveCheckpoint, Stepper, UserError, validateConfig } from '../lib';
+import { maxAbsDiff, tmpDir, useCpu } from './helpers';
 
 /** Exact GELU x·Φ(x) through a float64 erf (series; |x| ≤ 6 here). */
 function geluExact(x: number): number {
@@ -126,4 +127,19 @@ test('activation: unknown names and non-RNN cells are refused with a UserError',
   assert.throws(() => validateConfig({ ...base, modelType: 'lstm', activation: 'relu' }), (e: Error) => e instanceof UserError && /for the vanilla RNN only/.test(e.message));
   validateConfig({ ...base, modelType: 'lstm', activation: 'tanh' });
   validateConfig({ ...base, modelType: 'rnn', activation: 'gelu' });
+});
+
+test('a checkpoint keeps the activation (a relu RNN loads as relu, same logits)', async () => {
+  await useCpu();
+  const vocab = ByteVocab.fromData('abcdef');
+  const model = new CharModel({ modelType: 'rnn', vocabSize: vocab.size, hiddenSize: 5, numLayers: 1, dropout: 0, initScale: 0.9, activation: 'relu' }, 8);
+  const dir = path.join(tmpDir(), 'ck');
+  saveCheckpoint(dir, { model, vocab });
+  const loaded = loadCheckpoint(dir);
+  assert.equal(loaded.model.cells[0].activation, 'relu');
+  const ids = Int32Array.from([0, 3, 5, 1, 2]);
+  const logits = (m: CharModel) => tf.tidy(() => m.forward(ids, 1, 5, m.zeroState(1)).logits.dataSync());
+  assert.ok(maxAbsDiff(logits(model), logits(loaded.model)) < 1e-6);
+  model.dispose();
+  loaded.model.dispose();
 });
