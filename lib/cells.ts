@@ -5,7 +5,7 @@
  *   projectInput(x)  = x·Wx + b        for all time steps at once   // [N, gates·hidden]
  *   step(xp_t, state)                   the recurrence, one time step
  *
- *   rnn:  h' = tanh(x·Wx + h·Wh + b)
+ *   rnn:  h' = act(x·Wx + h·Wh + b)    act = tanh (the essay's, the default), relu or gelu
  *   lstm: [i f g o] = x·Wx + h·Wh + b   gate order i, f, g, o (PyTorch's and Keras's order)
  *         i, f, o = σ(·), g = tanh(·);  c' = f⊙c + i⊙g;  h' = o⊙tanh(c')
  *         the forget-gate bias starts at 1 so early on the cell remembers.
@@ -14,11 +14,46 @@
  *         n = tanh(x·Wn + bn + r⊙(h·Un + bhn));  h' = (1−z)⊙n + z⊙h
  */
 import * as tf from '@tensorflow/tfjs';
+import { UserError } from './errors';
 import { matMul } from './ops';
 import { Rng } from './rng';
 
 export type CellType = 'rnn' | 'lstm' | 'gru';
 export const CELL_TYPES: CellType[] = ['rnn', 'lstm', 'gru'];
+
+/**
+ * The vanilla RNN's nonlinearity: tanh (bounded, the essay's), relu (PyTorch's nn.RNN
+ * nonlinearity='relu') or gelu in its tanh approximation (GPT-2's, PyTorch's approximate='tanh'):
+ *   gelu(x) = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+ */
+export type Activation = 'tanh' | 'relu' | 'gelu';
+export const ACTIVATIONS: Activation[] = ['tanh', 'relu', 'gelu'];
+
+const GELU_K = Math.sqrt(2 / Math.PI);
+
+/** act(x) with tfjs ops (differentiable). */
+export function activate<T extends tf.Tensor>(x: T, activation: Activation): T {
+  switch (activation) {
+    case 'tanh':
+      return tf.tanh(x);
+    case 'relu':
+      return tf.relu(x);
+    case 'gelu':
+      return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), GELU_K)))) as T);
+  }
+}
+
+/** act(x) for one number, the same formulas in float64 (the sampling stepper's gate math). */
+export function activateScalar(x: number, activation: Activation): number {
+  switch (activation) {
+    case 'tanh':
+      return Math.tanh(x);
+    case 'relu':
+      return x > 0 ? x : 0;
+    case 'gelu':
+      return 0.5 * x * (1 + Math.tanh(GELU_K * (x + 0.044715 * x * x * x)));
+  }
+}
 
 /** Per-layer recurrent state: rnn/gru [h], lstm [h, c]; each [batch, hidden]. */
 export type CellState = tf.Tensor2D[];
@@ -41,6 +76,8 @@ export interface CellArgs {
   initScale?: number;
   /** LSTM only: initial forget-gate bias (default 1, so that early on the cell remembers). */
   forgetBias?: number;
+  /** RNN only: the nonlinearity (default tanh). */
+  activation?: Activation;
 }
 
 /** Gate blocks per cell type (columns of Wx are gateCount × hidden). */
@@ -60,10 +97,16 @@ export class Cell {
   readonly b: tf.Variable;
   /** GRU only: the recurrent bias [3·hidden]. */
   readonly bh?: tf.Variable;
+  /** The RNN's nonlinearity (always tanh for the gated cells, whose g / n / tanh(c) keep theirs). */
+  readonly activation: Activation;
 
   constructor(args: CellArgs, rng: Rng) {
     const { type, inputSize, hiddenSize } = args;
     const scale = args.initScale ?? 0.08;
+    const activation = args.activation ?? 'tanh';
+    if (!ACTIVATIONS.includes(activation)) throw new UserError(`unknown activation "${activation}": use ${ACTIVATIONS.join(', ')}`);
+    if (activation !== 'tanh' && type !== 'rnn') throw new UserError(`activation "${activation}" is for the vanilla RNN only (the ${type} keeps its tanh)`);
+    this.activation = activation;
     this.type = type;
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
@@ -104,7 +147,7 @@ export class Cell {
     const hh = matMul(h, this.Wh as tf.Tensor2D); // [batch, gates·hidden]
     switch (this.type) {
       case 'rnn': {
-        const hNew = tf.tanh(tf.add(xp, hh)) as tf.Tensor2D;
+        const hNew = activate(tf.add(xp, hh), this.activation) as tf.Tensor2D;
         return { h: hNew, state: [hNew] };
       }
       case 'lstm': {

@@ -24,10 +24,17 @@ import { ByteVocab } from './vocab';
 
 export const EXPORT_FILES = ['model.json', 'weights.bin', 'vocab.json'];
 
+/**
+ * Our RNN activations by their tfjs-layers names. GELU has none that loads: tfjs-layers' 'gelu' is
+ * the exact erf form (ours is the tanh approximation), and its 'gelu_new' does not deserialize.
+ */
+const LAYERS_ACTIVATION = { tanh: 'tanh', relu: 'relu' } as const;
+
 /** Build a tf.Sequential equal to `model` at inference, holding copies of its weights. */
 export function toLayersModel(model: CharModel): tf.Sequential {
   const { modelType, vocabSize: V, hiddenSize: H } = model.config;
   if (modelType === 'gru') throw new UserError('GRU models cannot be exported as a LayersModel: tf.layers.gru has no reset_after (PyTorch-style) variant; export works for lstm and rnn');
+  if (model.config.activation === 'gelu') throw new UserError('RNNs with the GELU activation cannot be exported as a LayersModel: tf.layers.simpleRNN has no loadable tanh-approximated GELU; export works for tanh and relu');
   const seq = tf.sequential({ name: `unreasonable_char_${modelType}` });
   const E = model.config.embeddingSize;
   if (model.embedding && E) {
@@ -39,7 +46,7 @@ export function toLayersModel(model: CharModel): tf.Sequential {
     const common = { units: H, returnSequences: true, name: `${modelType}_${l}`, ...(l === 0 && !model.embedding ? { inputShape: [null, V] } : {}) };
     const layer = modelType === 'lstm'
       ? tf.layers.lstm({ ...common, activation: 'tanh', recurrentActivation: 'sigmoid', unitForgetBias: false })
-      : tf.layers.simpleRNN({ ...common, activation: 'tanh' });
+      : tf.layers.simpleRNN({ ...common, activation: LAYERS_ACTIVATION[cell.activation as 'tanh' | 'relu'] });
     seq.add(layer);
     layer.setWeights([cell.Wx, cell.Wh, cell.b]);
   });

@@ -3,6 +3,7 @@
  * The notebooks and the CLI import everything from here.
  */
 export * from './atomic';
+export * from './attention';
 export * from './backend';
 export * from './batches';
 export * from './cells';
@@ -16,9 +17,11 @@ export * from './loss';
 export * from './model';
 export * from './ops';
 export * from './optim';
+export * from './recall';
 export * from './rng';
 export * from './safetensors';
 export * from './sample';
+export * from './scaling';
 export * from './sequence';
 export * from './stepper';
 export * from './torch';

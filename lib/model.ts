@@ -4,7 +4,7 @@
  * layers and before the decoder, only when training.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Cell, CellState, CellType, CELL_TYPES, GATE_COUNT, Gates } from './cells';
+import { Activation, ACTIVATIONS, Cell, CellState, CellType, CELL_TYPES, GATE_COUNT, Gates } from './cells';
 import { UserError } from './errors';
 import { matMul } from './ops';
 import { Rng } from './rng';
@@ -33,6 +33,8 @@ export interface ModelConfig {
    * vocabularies such as GPT-2 tokens). Default: one-hot.
    */
   embeddingSize?: number;
+  /** Vanilla RNN only: its nonlinearity, tanh (default), relu or gelu (see cells.ts). */
+  activation?: Activation;
 }
 
 /** State of the whole stack: one CellState per layer. */
@@ -69,6 +71,10 @@ export function validateConfig(c: ModelConfig): void {
   }
   if (c.embeddingSize !== undefined && (!Number.isInteger(c.embeddingSize) || c.embeddingSize < 1)) {
     throw new UserError(`embeddingSize must be a positive integer, got ${c.embeddingSize}`);
+  }
+  if (c.activation !== undefined) {
+    if (!ACTIVATIONS.includes(c.activation)) throw new UserError(`unknown activation "${c.activation}": use ${ACTIVATIONS.join(', ')}`);
+    if (c.activation !== 'tanh' && c.modelType !== 'rnn') throw new UserError(`activation "${c.activation}" is for the vanilla RNN only (the ${c.modelType} keeps its tanh)`);
   }
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new UserError(`dropout must be in [0, 1), got ${c.dropout}`);
 }
@@ -111,7 +117,7 @@ export class CharModel {
     const { modelType, vocabSize, hiddenSize, numLayers, initScale } = this.config;
     this.cells = Array.from(
       { length: numLayers },
-      (_, l) => new Cell({ type: modelType, inputSize: l === 0 ? (config.embeddingSize ?? vocabSize) : hiddenSize, hiddenSize, initScale, forgetBias: this.config.forgetBias }, rng),
+      (_, l) => new Cell({ type: modelType, inputSize: l === 0 ? (config.embeddingSize ?? vocabSize) : hiddenSize, hiddenSize, initScale, forgetBias: this.config.forgetBias, activation: config.activation }, rng),
     );
     const s = initScale!;
     if (config.embeddingSize) {
@@ -175,7 +181,8 @@ export class CharModel {
     const gates: Gates[][] = [];
     for (let l = 0; l < this.cells.length; l++) {
       const cell = this.cells[l];
-      const fast = this.sequenceKernel && !opts.stepwise && !opts.keepStates && !opts.recordGates && hasSequenceKernel(cell.type);
+      // The sequence kernels are tanh-only: an RNN with another activation runs the step cells.
+      const fast = this.sequenceKernel && !opts.stepwise && !opts.keepStates && !opts.recordGates && hasSequenceKernel(cell.type) && cell.activation === 'tanh';
       const r = fast
         ? runSequence(cell.type, input, state[l], cell.Wx as tf.Tensor2D, cell.Wh as tf.Tensor2D, cell.b as tf.Tensor1D, cell.bh as tf.Tensor1D | undefined, l > 0 || !!this.embedding)
         : unroll(cell, cell.projectInput(input), seqLength, state[l], opts); // projectInput: [T·B, G·H]

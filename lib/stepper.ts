@@ -12,12 +12,14 @@
  * Weights are read when the Stepper is made: make a new one after training changes them.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CellType } from './cells';
+import { Activation, activateScalar, CellType } from './cells';
 import { CharModel } from './model';
 import { StepOps, stepOps } from './stepops';
 
 interface LayerWeights {
   type: CellType;
+  /** The RNN's nonlinearity. */
+  activation: Activation;
   hidden: number;
   /** Rows of Wx, used as-is when the layer's input is one-hot (layer 0 without embedding). */
   WxRows?: Float32Array; // [vocab, G]
@@ -53,6 +55,7 @@ export class Stepper {
     this.layers = model.cells.map((cell, l) => {
       const w: LayerWeights = {
         type: cell.type,
+        activation: cell.activation,
         hidden: cell.hiddenSize,
         Wh: tf.clone(cell.Wh) as tf.Tensor2D,
         b: cell.b.dataSync() as Float32Array,
@@ -115,7 +118,8 @@ export class Stepper {
       const hNew = new Float32Array(H);
       switch (w.type) {
         case 'rnn':
-          for (let j = 0; j < H; j++) hNew[j] = Math.tanh(xp[j]);
+          if (w.activation === 'tanh') for (let j = 0; j < H; j++) hNew[j] = Math.tanh(xp[j]);
+          else for (let j = 0; j < H; j++) hNew[j] = activateScalar(xp[j], w.activation);
           this.state[l] = [hNew];
           break;
         case 'lstm': {

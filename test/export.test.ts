@@ -9,7 +9,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { ByteVocab, CharModel, exportLayersModel, saveCheckpoint, UserError } from '../lib';
+import { Activation, ByteVocab, CharModel, exportLayersModel, saveCheckpoint, UserError } from '../lib';
 import { hashTree, maxAbsDiff, tmpDir, useCpu } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -23,8 +23,8 @@ function ourProbs(model: CharModel, ids: Int32Array, B: number, T: number): Floa
   });
 }
 
-async function compare(modelType: 'lstm' | 'rnn', dir: string, embeddingSize?: number) {
-  const model = new CharModel({ modelType, vocabSize: vocab.size, hiddenSize: 7, numLayers: 2, dropout: 0.3, initScale: 0.6, embeddingSize }, 5);
+async function compare(modelType: 'lstm' | 'rnn', dir: string, embeddingSize?: number, activation?: Activation) {
+  const model = new CharModel({ modelType, vocabSize: vocab.size, hiddenSize: 7, numLayers: 2, dropout: 0.3, initScale: 0.6, embeddingSize, activation }, 5);
   const r = await exportLayersModel(model, vocab, dir);
   assert.deepEqual(fs.readdirSync(dir).sort(), ['model.json', 'vocab.json', 'weights.bin']);
   assert.deepEqual(r.files.sort(), ['model.json', 'vocab.json', 'weights.bin']);
@@ -51,7 +51,7 @@ async function compare(modelType: 'lstm' | 'rnn', dir: string, embeddingSize?: n
     const p = m.predict(x) as tf.Tensor;
     assert.deepEqual(p.shape, [B, T, vocab.size]);
     const d = maxAbsDiff(ours, p.dataSync());
-    console.log(`${modelType}${embeddingSize ? ' with an input embedding' : ''} via ${how}: max abs diff of next-byte probabilities vs our model = ${d.toExponential(2)}`);
+    console.log(`${modelType}${activation ? ` (${activation})` : ''}${embeddingSize ? ' with an input embedding' : ''} via ${how}: max abs diff of next-byte probabilities vs our model = ${d.toExponential(2)}`);
     assert.ok(d < 1e-5, `${modelType} ${how}: max abs diff ${d}`);
     p.dispose();
     m.dispose();
@@ -78,6 +78,16 @@ test('an exported vanilla RNN too; GRU is refused with a reason', async () => {
   const dir = path.join(tmpDir(), 'gru');
   await assert.rejects(exportLayersModel(gru, vocab, dir), (e: Error) => e instanceof UserError && /GRU models cannot be exported.*reset_after/.test(e.message));
   assert.equal(fs.existsSync(dir), false);
+});
+
+test('a vanilla RNN with ReLU exports (simpleRNN relu); with GELU it is refused with a reason', async () => {
+  await useCpu();
+  await compare('rnn', path.join(tmpDir(), 'relu'), undefined, 'relu');
+  const gelu = new CharModel({ modelType: 'rnn', vocabSize: vocab.size, hiddenSize: 4, numLayers: 1, dropout: 0, activation: 'gelu' });
+  const dir = path.join(tmpDir(), 'gelu');
+  await assert.rejects(exportLayersModel(gelu, vocab, dir), (e: Error) => e instanceof UserError && /GELU activation cannot be exported/.test(e.message));
+  assert.equal(fs.existsSync(dir), false);
+  gelu.dispose();
 });
 
 test('export refuses a directory holding other files, and the CLI exports a checkpoint', async () => {

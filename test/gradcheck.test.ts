@@ -5,15 +5,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { CellType, CharModel, crossEntropy } from '../lib';
+import { Activation, CellType, CharModel, crossEntropy } from '../lib';
 import { finiteDifference, useCpu } from './helpers';
 
 const B = 2, T = 4, V = 5, H = 3;
 const x = Int32Array.from([0, 1, 2, 3, 4, 3, 2, 1]);
 const y = Int32Array.from([1, 2, 3, 4, 0, 1, 4, 2]);
 
-function check(type: CellType): void {
-  const model = new CharModel({ modelType: type, vocabSize: V, hiddenSize: H, numLayers: 2, dropout: 0, initScale: 0.5 }, 7);
+function check(type: CellType, activation?: Activation): void {
+  const model = new CharModel({ modelType: type, vocabSize: V, hiddenSize: H, numLayers: 2, dropout: 0, initScale: 0.5, activation }, 7);
   const params = model.namedParams();
   // A non-zero initial state so the gradient through h0 / c0 paths is exercised too.
   const s0 = model.cells.map((c) => Array.from({ length: c.stateCount }, (_, k) => tf.fill([B, H], 0.3 - 0.2 * k) as tf.Tensor2D));
@@ -41,5 +41,12 @@ for (const type of ['rnn', 'lstm', 'gru'] as CellType[]) {
   test(`${type}: gradients match finite differences`, async () => {
     await useCpu();
     check(type);
+  });
+}
+
+for (const activation of ['relu', 'gelu'] as Activation[]) {
+  test(`rnn with ${activation}: gradients match finite differences`, async () => {
+    await useCpu();
+    check('rnn', activation);
   });
 }
