@@ -46,7 +46,7 @@ async function main() {
   const r = await tr.run();
   const trainSec = (Date.now() - t0) / 1000;
   const val = evaluateLoss(model, vocab.encode(split.val), { batchSize: 1, seqLength: 64 });
-  const ours = { impl: 'unreasonable', backend: info.name, steps, init, initScale, forgetBias, val_loss: val, val_bpc: toBits(val), train_loss_last50: r.history.loss.slice(-50).reduce((a, b) => a + b, 0) / 50, seconds: trainSec };
+  const ours = { impl: 'unreasonable', backend: info.name, steps, init, initScale, forgetBias, val_loss: val, val_bpc: toBits(val), train_loss_last50: r.history.loss.slice(-50).reduce((a, b) => a + b, 0) / Math.min(50, r.history.loss.length), seconds: trainSec };
   console.log(JSON.stringify(ours));
   const script = arg('torch-script', path.resolve(__dirname, 'torch_charlstm.py'));
   let torch: { val_loss: number; train_chars_per_s: number } | undefined;
