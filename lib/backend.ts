@@ -3,12 +3,14 @@
  *   tensorflow (@tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node; optional deps that
  *   need libtensorflow and may have failed to install) → wasm → cpu.
  * Override with UNREASONABLE_BACKEND=tensorflow|wasm|cpu (or pass `prefer`); the wasm backend
- * runs UNREASONABLE_THREADS threads (default: the machine's cores; 1 = the stock build).
+ * runs UNREASONABLE_THREADS threads (1 = the stock build); by default the machine's cores, each op
+ * on them only when it is big and no other process wants a core (lib/wasm-threadpool.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from './errors';
 import { patchWasmKernels } from './wasm-kernels';
-import { registerThreadedWasm, unregisterThreadedWasm, wantedThreads, wasmThreadsInUse } from './wasm-threads';
+import { installThreadPolicy, PolicyStats } from './wasm-threadpool';
+import { registerThreadedWasm, threadpoolPointer, threadsFromEnv, unregisterThreadedWasm, wantedThreads, wasmThreadsInUse } from './wasm-threads';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -22,6 +24,12 @@ export interface BackendInfo {
 }
 
 let current: BackendInfo | undefined;
+let threadPolicy: PolicyStats | undefined;
+
+/** The wasm per-op thread policy's counters, when it is active. */
+export function wasmThreadPolicy(): PolicyStats | undefined {
+  return threadPolicy;
+}
 
 function tryRequire(name: string): string | undefined {
   try {
@@ -110,7 +118,11 @@ export async function initBackend(prefer?: string): Promise<BackendInfo> {
         if (active || (await activate('wasm'))) {
           patchWasmKernels();
           const n = wasmThreadsInUse();
-          return (current = { name, source: `@tensorflow/tfjs-backend-wasm, ${n > 1 ? `SIMD, ${n} threads` : '1 thread'}`, skipped });
+          // Default threads: each op uses the pool only when it gains from it (lib/wasm-threadpool.ts).
+          const pointer = n > 1 && !threadsFromEnv() ? threadpoolPointer() : undefined;
+          if (pointer) threadPolicy = installThreadPolicy(pointer.module, pointer.slot);
+          const threads = n > 1 ? `SIMD, ${n} threads${threadPolicy ? ' (per op)' : ''}` : '1 thread';
+          return (current = { name, source: `@tensorflow/tfjs-backend-wasm, ${threads}`, skipped });
         }
       }
       skipped.push(`@tensorflow/tfjs-backend-wasm: ${why ?? 'failed to initialise'}`);

@@ -10,6 +10,7 @@ import * as path from 'path';
 import { initBackend, describeBackend } from './backend';
 import { CellType } from './cells';
 import { readCheckpointMeta } from './checkpoint';
+import { InitName, initConfig, initOf } from './init';
 import { Log, preflightCheckpointDir, shellQuote } from './cli-util';
 import { loadCorpus, splitCorpus } from './corpus';
 import { UsageError, UserError } from './errors';
@@ -33,6 +34,10 @@ export interface TrainOptions {
   optimizer: OptimizerName;
   lr: number;
   dropout: number;
+  /** Weight initialisation: char-rnn (±0.08, forget bias 1) or torch (±1/√hidden, forget bias 0). */
+  init: InitName;
+  /** LSTM forget-gate bias at init instead of the --init's own. */
+  forgetBias?: number;
   clip: number;
   clipMode: ClipMode;
   valFrac: number;
@@ -71,6 +76,11 @@ function conflictsWithCheckpoint(opts: TrainOptions, given: (k: keyof TrainOptio
     ['seed', 'seed', saved.seed],
   ];
   const bad = checks.filter(([k, , v]) => given(k) && v !== undefined && opts[k] !== v).map(([k, flag, v]) => `--${flag} ${opts[k]} (checkpoint: ${v})`);
+  const savedInit = initOf(meta.model);
+  if (given('init') && savedInit.init !== opts.init) bad.push(`--init ${opts.init} (checkpoint: ${savedInit.init ?? `uniform ±${meta.model.initScale}`})`);
+  if (given('forgetBias') && opts.forgetBias !== savedInit.forgetBias) {
+    bad.push(`--forget-bias ${opts.forgetBias} (checkpoint: ${savedInit.forgetBias ?? `${meta.model.modelType}, no forget gate`})`);
+  }
   const vocab = ByteVocab.fromJSON(meta.vocab);
   if (given('fullVocab') && opts.fullVocab && vocab.size !== 256) bad.push(`--full-vocab (checkpoint: ${vocab.size} bytes)`);
   if (bad.length) {
@@ -84,6 +94,7 @@ export async function runTrain(opts: TrainOptions, given: (k: keyof TrainOptions
   const dir = path.resolve(opts.checkpoint);
   if (opts.steps !== undefined && opts.epochs !== undefined) throw new UsageError('give --steps or --epochs, not both');
   if (opts.resume && opts.force) throw new UsageError('--resume and --force exclude each other');
+  if (given('forgetBias') && !opts.resume && opts.model !== 'lstm') throw new UsageError(`--forget-bias applies to an LSTM only (--model ${opts.model} has no forget gate)`);
   const hasCheckpoint = preflightCheckpointDir(dir);
   if (opts.resume && !hasCheckpoint) throw new UserError(`nothing to resume: ${dir} holds no checkpoint`);
   if (!opts.resume && hasCheckpoint && !opts.force) {
@@ -137,7 +148,8 @@ export async function runTrain(opts: TrainOptions, given: (k: keyof TrainOptions
     }
     log.info(`resuming from step ${trainer.step} of ${trainer.args.totalSteps} (${dir})`);
   } else {
-    const model = new CharModel({ modelType: opts.model, vocabSize: vocab.size, hiddenSize: opts.hidden, numLayers: opts.layers, dropout: opts.dropout }, opts.seed);
+    const init = initConfig({ init: opts.init, hiddenSize: opts.hidden, modelType: opts.model, forgetBias: opts.forgetBias });
+    const model = new CharModel({ modelType: opts.model, vocabSize: vocab.size, hiddenSize: opts.hidden, numLayers: opts.layers, dropout: opts.dropout, ...init }, opts.seed);
     try {
       trainer = new Trainer(model, vocab, data, {
         ...common,
@@ -164,7 +176,8 @@ export async function runTrain(opts: TrainOptions, given: (k: keyof TrainOptions
       trainer.dispose();
       throw new UsageError(`--epochs ${opts.epochs} is less than one step (an epoch is ${trainer.loader.numChunks} steps of ${opts.batch}×${opts.seq})`);
     }
-    log.info(`${opts.model} ${opts.layers}×${opts.hidden}, ${model.numParams()} parameters, vocabulary ${vocab.size} bytes; corpus ${corpus.name} (${corpus.data.length} bytes, ${data.train.length} for training); ${trainer.args.totalSteps} steps of ${opts.batch}×${opts.seq}`);
+    const initLine = `init ${opts.init} (uniform ±${+init.initScale.toPrecision(4)}${init.forgetBias === undefined ? '' : `, forget-gate bias ${init.forgetBias}`})`;
+    log.info(`${opts.model} ${opts.layers}×${opts.hidden}, ${model.numParams()} parameters, ${initLine}, vocabulary ${vocab.size} bytes; corpus ${corpus.name} (${corpus.data.length} bytes, ${data.train.length} for training); ${trainer.args.totalSteps} steps of ${opts.batch}×${opts.seq}`);
   }
 
   const onSignal = (sig: NodeJS.Signals) => {

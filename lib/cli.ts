@@ -16,6 +16,7 @@ import * as path from 'path';
 import { Command, CommanderError, Option } from 'commander';
 import { intIn, numberIn, nonNegativeInt, oneLine, positiveInt } from './cli-util';
 import { UserError } from './errors';
+import { DEFAULT_INIT, INIT_NAMES } from './init';
 import type { GlobalOptions, TrainOptions } from './cli-train';
 import type { EvalOptions, ExportOptions, SampleOptions } from './cli-model';
 
@@ -70,6 +71,8 @@ export function buildProgram(exit: (code: number) => void): Command {
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(['rmsprop', 'adam', 'adagrad']).default('rmsprop'))
     .option('--lr <x>', 'learning rate', numberIn(0, Infinity, { minExclusive: true }), 2e-3)
     .option('--dropout <p>', 'dropout between layers and before the decoder', numberIn(0, 1, { maxExclusive: true }), 0)
+    .addOption(new Option('--init <name>', 'weight initialisation: torch = uniform ±1/√hidden, forget-gate bias 0 (PyTorch); char-rnn = uniform ±0.08, forget-gate bias 1 (Karpathy)').choices([...INIT_NAMES]).default(DEFAULT_INIT))
+    .option('--forget-bias <x>', "LSTM forget-gate bias at init (default: the --init's, 0 or 1)", numberIn(-100, 100))
     .option('--clip <x>', 'gradient clipping threshold (0 = off)', numberIn(0, Infinity), 5)
     .addOption(new Option('--clip-mode <mode>', 'clip the global norm or each value (char-rnn)').choices(['norm', 'value']).default('norm'))
     .option('--val-frac <x>', 'fraction of the corpus held out for validation (its end)', numberIn(0, 1, { maxExclusive: true }), 0.05)
@@ -83,8 +86,8 @@ export function buildProgram(exit: (code: number) => void): Command {
     .addHelpText(
       'after',
       `
-A resumed run keeps the model and batch layout: --model, --layers, --hidden, --dropout, --batch,
---seq, --optimizer, --seed, --full-vocab must match the checkpoint if given (else exit 2); --steps,
+A resumed run keeps the model and batch layout: --model, --layers, --hidden, --dropout, --init,
+--forget-bias, --batch, --seq, --optimizer, --seed, --full-vocab must match the checkpoint if given (else exit 2); --steps,
 --epochs, --lr, --clip, --clip-mode, --eval-every, --patience, --checkpoint-every override.
 Ctrl-C stops after the current step, saves, and exits 130; a second Ctrl-C exits at once
 (the checkpoint on disk stays the last complete one).

@@ -23,6 +23,12 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from './errors';
+import { firstLoadAddress } from './wasm-threadpool';
+
+/** Whether UNREASONABLE_THREADS fixes the thread count (else the per-op policy chooses). */
+export function threadsFromEnv(): boolean {
+  return Boolean(process.env.UNREASONABLE_THREADS?.trim());
+}
 
 /** Threads to use: UNREASONABLE_THREADS, else the machine's cores (at most 8, the build's pool). */
 export function wantedThreads(): number {
@@ -102,12 +108,13 @@ export function registerThreadedWasm(threads: number): boolean {
   const create = async (): Promise<tf.KernelBackend> => {
     let fail: (e: unknown) => void = () => undefined;
     const failed = new Promise<never>((_, reject) => (fail = reject)); // instantiation errors end the wait
+    const bytes = fs.readFileSync(binary);
     const wasmModule = await Promise.race([failed, factory({
       locateFile: (p: string, prefix: string) => (p.endsWith('.worker.js') ? worker : p.endsWith('.wasm') ? binary : prefix + p),
       mainScriptUrlOrBlob: glue,
       instantiateWasm(info: { env: Record<string, unknown> }, receive: (instance: unknown, module: unknown) => void) {
         info.env.emscripten_num_logical_cores = () => 2 * threads;
-        webAssembly.instantiate(fs.readFileSync(binary), info).then((r) => receive(r.instance, r.module), fail);
+        webAssembly.instantiate(bytes, info).then((r) => receive(r.instance, r.module), fail);
         return {};
       },
     })]);
@@ -127,6 +134,8 @@ export function registerThreadedWasm(threads: number): boolean {
     // init, so the ones it did not take are never used: ~12 MB of RSS each.
     for (const w of wasmModule.PThread.unusedWorkers) w.terminate();
     wasmModule.PThread.unusedWorkers = [];
+    const slot = firstLoadAddress(bytes, 'get_threads_count');
+    threadpoolSlot = slot === undefined ? undefined : { module: wasmModule, slot };
     return backend;
   };
   const stock = tf.engine().registryFactory.wasm;
@@ -141,6 +150,17 @@ export function registerThreadedWasm(threads: number): boolean {
 }
 
 let registeredThreads: number | undefined;
+/** Where the started threaded module keeps its pool pointer (lib/wasm-threadpool.ts). */
+let threadpoolSlot: { module: ThreadedModule; slot: number } | undefined;
+
+/** The threaded module and its pool pointer's address, once started (undefined: not found). */
+export function threadpoolPointer(): { module: { HEAP32: Int32Array }; slot: number } | undefined {
+  if (!threadpoolSlot) return undefined;
+  const m = threadpoolSlot.module as unknown as { HEAP32?: Int32Array; HEAPU8: Uint8Array };
+  // HEAP32 follows memory growth where the build exports it; else a view made per use.
+  const module = { get HEAP32(): Int32Array { return m.HEAP32 ?? new Int32Array(m.HEAPU8.buffer); } };
+  return { module, slot: threadpoolSlot.slot };
+}
 let restoreStock: (() => void) | undefined;
 
 /** Put the stock single-threaded registration back (after the threaded one failed to start). */

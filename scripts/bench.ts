@@ -1,31 +1,40 @@
 /**
- * `npm run bench`: training and sampling speed of our LSTM against PyTorch on the same machine,
- * measured in one run.
+ * `npm run bench`: training and sampling speed of our models against PyTorch (and, for
+ * min-char-rnn's configuration, against Karpathy's numpy script) on the same machine, in one run.
  *
  *   S: 2×128 LSTM, batch 32, seq 64      M: 2×512 LSTM, batch 100, seq 100 (Karpathy's config)
+ *   minchar: vanilla RNN, 100 units, batch 1, seq 25, Adagrad lr 0.1, values clipped to ±5
+ *            (min-char-rnn's settings; its peer is scripts/min_char_rnn.py, iterations/s)
  *
  * Each configuration runs in its own child process (clean peak RSS): median seconds per training
  * step after warm-up → bytes/s = batch × seq / step; the backend's own matmul peak and the share
  * of it that training reaches in useful FLOPs; sampling bytes/s one byte at a time; and, for S,
- * tf.layers.lstm on the same backend. PyTorch (when /usr/bin/python3 has torch) runs the same
- * model with its best thread settings. The last line printed is a JSON summary.
+ * tf.layers.lstm on the same backend.
  *
- * The wasm backend runs multi-threaded (UNREASONABLE_THREADS, default one thread per core; 1 =
- * the stock single-threaded build); the table names the backend and its threads.
+ * Every configuration runs idle and with one core busy (a busy-loop child process the bench
+ * starts and stops itself: a user's machine is never idle), and with our default threads and
+ * with UNREASONABLE_THREADS=1 (--threads, --load choose).
  *
- * PyTorch runs twice (--torch-runs) and its best speeds count, since they vary between runs.
+ * PyTorch is the fastest one available (scripts/torch-peer.ts: $UNREASONABLE_PYTHON, else
+ * python3, else /usr/bin/python3), with its version, BLAS and matmul GFLOP/s printed; no ratio
+ * is printed against one whose matmul is broken-slow. It runs --torch-runs times (default 2) and
+ * its best speeds count, since they vary between runs. The last line printed is a JSON summary.
  *
- * Usage: npm run bench [-- --steps-s 20 --steps-m 6 --sample 1000 --configs S,M --no-layers --torch-runs 2]
+ * Usage: npm run bench [-- --configs S,M,minchar --load idle,busy --threads default,1
+ *                          --steps-s 20 --steps-m 6 --steps-minchar 300 --sample 1000 --no-layers --torch-runs 2]
  */
-import { execFileSync } from 'child_process';
+import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { describeChoice, findTorchPeer, PeerChoice, torchEnv } from './torch-peer';
 
 const CONFIGS = {
-  S: { hiddenSize: 128, numLayers: 2, batchSize: 32, seqLength: 64 },
-  M: { hiddenSize: 512, numLayers: 2, batchSize: 100, seqLength: 100 },
+  S: { modelType: 'lstm', hiddenSize: 128, numLayers: 2, batchSize: 32, seqLength: 64 },
+  M: { modelType: 'lstm', hiddenSize: 512, numLayers: 2, batchSize: 100, seqLength: 100 },
+  minchar: { modelType: 'rnn', hiddenSize: 100, numLayers: 1, batchSize: 1, seqLength: 25 },
 } as const;
+const DEFAULT_STEPS: Record<ConfigName, string> = { S: '20', M: '6', minchar: '300' };
 type ConfigName = keyof typeof CONFIGS;
 
 function flag(name: string, def: string): string {
@@ -35,8 +44,9 @@ function flag(name: string, def: string): string {
 
 /** Useful FLOPs of one training step (forward + backward ≈ 3 × forward matmul FLOPs). */
 function trainFlops(c: (typeof CONFIGS)[ConfigName], V: number): number {
+  const gates = c.modelType === 'lstm' ? 4 : 1;
   let perByte = 0;
-  for (let l = 0; l < c.numLayers; l++) perByte += 2 * ((l === 0 ? V : c.hiddenSize) + c.hiddenSize) * 4 * c.hiddenSize;
+  for (let l = 0; l < c.numLayers; l++) perByte += 2 * ((l === 0 ? V : c.hiddenSize) + c.hiddenSize) * gates * c.hiddenSize;
   perByte += 2 * c.hiddenSize * V;
   return 3 * perByte * c.batchSize * c.seqLength;
 }
@@ -49,22 +59,25 @@ async function child(name: ConfigName, what: 'ours' | 'layers'): Promise<void> {
   const corpus = await L.loadCorpus(fs.existsSync(L.tinyShakespeareFile()) ? 'tinyshakespeare' : 'moby-dick');
   const vocab = L.ByteVocab.fromData(corpus.data);
   const ids = vocab.encode(corpus.data);
-  const steps = Number(flag(name === 'S' ? 'steps-s' : 'steps-m', name === 'S' ? '20' : '6'));
+  const steps = Number(flag(`steps-${name.toLowerCase()}`, DEFAULT_STEPS[name]));
   const times: number[] = [];
   let sampleBytesPerSec: number | undefined;
   if (what === 'ours') {
-    const model = new L.CharModel({ modelType: 'lstm', vocabSize: vocab.size, hiddenSize: c.hiddenSize, numLayers: c.numLayers, dropout: 0 }, 0);
-    const tr = new L.Trainer(model, vocab, { train: ids }, { batchSize: c.batchSize, seqLength: c.seqLength, steps: steps + 2, optimizer: 'adam', learningRate: 2e-3 });
+    const model = new L.CharModel({ modelType: c.modelType, vocabSize: vocab.size, hiddenSize: c.hiddenSize, numLayers: c.numLayers, dropout: 0 }, 0);
+    const opt = name === 'minchar' ? { optimizer: 'adagrad' as const, learningRate: 0.1, gradClip: 5, clipMode: 'value' as const } : { optimizer: 'adam' as const, learningRate: 2e-3 };
+    const tr = new L.Trainer(model, vocab, { train: ids }, { batchSize: c.batchSize, seqLength: c.seqLength, steps: steps + 2, ...opt });
     for (let i = 0; i < steps + 2; i++) {
       const t = performance.now();
       tr.trainStep();
       times.push((performance.now() - t) / 1000);
     }
-    const n = Number(flag('sample', '1000'));
+    const n = name === 'minchar' ? 0 : Number(flag('sample', '1000'));
+    if (n > 0) {
     L.sample(model, vocab, { length: 50, temperature: 1, seed: 2 }); // warm-up (JIT), as the PyTorch side does
     const t = performance.now();
     L.sample(model, vocab, { length: n, temperature: 1, seed: 1 });
     sampleBytesPerSec = n / ((performance.now() - t) / 1000);
+    }
   } else {
     const model = tf.sequential();
     for (let l = 0; l < c.numLayers; l++) {
@@ -83,6 +96,7 @@ async function child(name: ConfigName, what: 'ours' | 'layers'): Promise<void> {
     }
   }
   const sorted = times.slice(2).sort((a, b) => a - b);
+  const { wasmThreadsInUse } = await import('../lib/wasm-threads');
   const median = sorted[Math.floor(sorted.length / 2)];
   // The backend's matmul peak, same shapes as the issue's measurement.
   const a = tf.randomNormal([512, 1024]), b = tf.randomNormal([1024, 2048]);
@@ -99,6 +113,7 @@ async function child(name: ConfigName, what: 'ours' | 'layers'): Promise<void> {
   const result = {
     backend: info.name,
     backendDetail: info.source,
+    threads: info.name === 'wasm' ? wasmThreadsInUse() : undefined,
     bytesPerSec: (c.batchSize * c.seqLength) / median,
     medianStepSec: median,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
@@ -112,9 +127,15 @@ async function child(name: ConfigName, what: 'ours' | 'layers'): Promise<void> {
   console.log(JSON.stringify(result));
 }
 
-function runChild(name: ConfigName, what: 'ours' | 'layers'): Record<string, number | string | undefined> | undefined {
+type Result = Record<string, number | string | undefined>;
+
+/** A child process for one configuration; `threads` "default" leaves UNREASONABLE_THREADS unset. */
+function runChild(name: ConfigName, what: 'ours' | 'layers', threads: string): Result | undefined {
+  const env = { ...process.env };
+  if (threads === 'default') delete env.UNREASONABLE_THREADS;
+  else env.UNREASONABLE_THREADS = threads;
   try {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', __filename, '--child', name, '--what', what, ...process.argv.slice(2)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+    const out = execFileSync(process.execPath, ['--import', 'tsx', __filename, '--child', name, '--what', what, ...process.argv.slice(2)], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
     return JSON.parse(out.trim().split('\n').at(-1)!);
   } catch (e) {
     console.error(`bench: ${name}/${what} failed: ${(e as Error).message.split('\n')[0]}`);
@@ -122,20 +143,46 @@ function runChild(name: ConfigName, what: 'ours' | 'layers'): Record<string, num
   }
 }
 
-function runTorch(name: ConfigName, trainFile: string): Record<string, number> | undefined {
+function runTorch(name: ConfigName, trainFile: string, python: string): Record<string, number> | undefined {
+  const c = CONFIGS[name];
+  const steps = Number(flag(`steps-${name.toLowerCase()}`, DEFAULT_STEPS[name])) + 2;
   try {
-    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
-  } catch {
-    console.error('bench: PyTorch not available (/usr/bin/python3 -c "import torch" failed): no comparison');
+    const out = execFileSync(python, [path.join(__dirname, 'torch_charlstm.py'), trainFile, trainFile, '--bench', '--hidden', String(c.hiddenSize), '--layers', String(c.numLayers), '--batch', String(c.batchSize), '--seq', String(c.seqLength), '--steps', String(steps), '--sample-bytes', flag('sample', '1000'), '--threads', '2'], {
+      encoding: 'utf8',
+      env: torchEnv(2),
+    });
+    return JSON.parse(out.trim().split('\n').at(-1)!);
+  } catch (e) {
+    console.error(`bench: PyTorch ${name} failed: ${(e as Error).message.split('\n')[0]}`);
     return undefined;
   }
-  const c = CONFIGS[name];
-  const steps = Number(flag(name === 'S' ? 'steps-s' : 'steps-m', name === 'S' ? '20' : '6')) + 2;
-  const out = execFileSync('/usr/bin/python3', [path.join(__dirname, 'torch_charlstm.py'), trainFile, trainFile, '--bench', '--hidden', String(c.hiddenSize), '--layers', String(c.numLayers), '--batch', String(c.batchSize), '--seq', String(c.seqLength), '--steps', String(steps), '--sample-bytes', flag('sample', '1000')], {
-    encoding: 'utf8',
-    env: { ...process.env, OPENBLAS_NUM_THREADS: '2', OMP_NUM_THREADS: '2', GOMP_SPINCOUNT: '0' },
-  });
-  return JSON.parse(out.trim().split('\n').at(-1)!);
+}
+
+/** Karpathy's numpy min-char-rnn on the same text (scripts/min_char_rnn.py). */
+function runNumpy(trainFile: string): Record<string, number> | undefined {
+  const python = process.env.UNREASONABLE_PYTHON?.trim() || 'python3';
+  try {
+    const out = execFileSync(python, [path.join(__dirname, 'min_char_rnn.py'), trainFile, '--steps', flag('steps-minchar', DEFAULT_STEPS.minchar)], { encoding: 'utf8' });
+    return JSON.parse(out.trim().split('\n').at(-1)!);
+  } catch (e) {
+    console.error(`bench: numpy min-char-rnn (${python}) failed: ${(e as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
+}
+
+/** One core kept busy by a child process spinning (stopped by `stop`, and at exit). */
+function busyCore(): { stop(): void } {
+  const child: ChildProcess = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  const stop = () => {
+    if (child.exitCode === null && !child.killed) child.kill('SIGKILL');
+  };
+  process.on('exit', stop);
+  return {
+    stop() {
+      stop();
+      process.removeListener('exit', stop);
+    },
+  };
 }
 
 /**
@@ -143,11 +190,11 @@ function runTorch(name: ConfigName, trainFile: string): Record<string, number> |
  * so it runs --torch-runs times (default 2) and its best training and sampling speeds count:
  * the ratios are against PyTorch at its best.
  */
-function bestTorch(name: ConfigName, trainFile: string): Record<string, number> | undefined {
+function bestTorch(name: ConfigName, trainFile: string, python: string): Record<string, number> | undefined {
   const runs = Math.max(1, Number(flag('torch-runs', '2')));
   let best: Record<string, number> | undefined;
   for (let i = 0; i < runs; i++) {
-    const r = runTorch(name, trainFile);
+    const r = runTorch(name, trainFile, python);
     if (!r) return best;
     if (!best) best = r;
     else {
@@ -166,40 +213,73 @@ async function main(): Promise<void> {
   const corpus = await L.loadCorpus(fs.existsSync(L.tinyShakespeareFile()) ? 'tinyshakespeare' : 'moby-dick');
   const trainFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-')), `${corpus.name}.txt`);
   fs.writeFileSync(trainFile, corpus.data);
-  const names = flag('configs', 'S,M').split(',') as ConfigName[];
-  const summary: Record<string, unknown> = {};
-  const rows: string[][] = [['config', 'impl', 'bytes/s', 'ratio vs torch', 'peak RSS MB', 'wasm heap MB', '% of matmul peak', 'sample B/s']];
+  const names = flag('configs', 'S,M,minchar').split(',') as ConfigName[];
+  for (const n of names) if (!(n in CONFIGS)) throw new Error(`unknown config "${n}": use ${Object.keys(CONFIGS).join(', ')}`);
+  const loads = flag('load', 'idle,busy').split(',');
+  for (const l of loads) if (l !== 'idle' && l !== 'busy') throw new Error(`--load takes idle and/or busy, got "${l}"`);
+  const threadSettings = flag('threads', 'default,1').split(',');
+  for (const t of threadSettings) if (t !== 'default' && !/^[1-8]$/.test(t)) throw new Error(`--threads takes default and/or 1…8, got "${t}"`);
+  let peer: PeerChoice | undefined;
+  if (names.some((n) => n !== 'minchar')) {
+    peer = findTorchPeer(2);
+    for (const line of describeChoice(peer)) console.log(line);
+  }
+  const summary: Record<string, unknown> = { corpus: corpus.name, torchPeer: peer?.peer ? { ...peer.peer, ratioOk: peer.ratioOk, why: peer.why } : null };
+  const rows: string[][] = [['config', 'load', 'impl', 'bytes/s', 'it/s', 'ratio vs peer', 'peak RSS MB', 'wasm heap MB', '% of matmul peak', 'sample B/s']];
+  const fmt = (x: number | undefined, digits = 0) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
   for (const name of names) {
-    const ours = runChild(name, 'ours');
-    const torch = bestTorch(name, trainFile);
-    const layers = name === 'S' && !process.argv.includes('--no-layers') ? runChild(name, 'layers') : undefined;
-    if (!ours) continue;
-    summary.backend = ours.backend;
-    summary.backendDetail = ours.backendDetail;
-    const bps = ours.bytesPerSec as number;
-    const entry: Record<string, unknown> = {
-      bytesPerSec: Math.round(bps),
-      torchBytesPerSec: torch ? Math.round(torch.bytes_per_s) : null,
-      ratio: torch ? +(bps / torch.bytes_per_s).toFixed(3) : null,
-      peakRssMb: Math.round(ours.peakRssMb as number),
-      wasmHeapMb: ours.wasmHeapMb === undefined ? undefined : Math.round(ours.wasmHeapMb as number),
-      torchPeakRssMb: torch ? Math.round(torch.peak_rss_mb) : null,
-      matmulPeakFraction: +((ours.trainGflops as number) / (ours.matmulPeakGflops as number)).toFixed(3),
-      matmulPeakGflops: +(ours.matmulPeakGflops as number).toFixed(1),
-    };
-    if (layers) {
-      entry.layersBytesPerSec = Math.round(layers.bytesPerSec as number);
-      entry.speedupVsLayers = +(bps / (layers.bytesPerSec as number)).toFixed(2);
+    const c = CONFIGS[name];
+    for (const load of loads) {
+      const busy = load === 'busy' ? busyCore() : undefined;
+      try {
+        // The peer: PyTorch (S, M) or numpy min-char-rnn.
+        const torch = name !== 'minchar' && peer?.peer ? bestTorch(name, trainFile, peer.peer.python) : undefined;
+        const numpy = name === 'minchar' ? runNumpy(trainFile) : undefined;
+        const peerBps = torch?.bytes_per_s ?? numpy?.bytes_per_s;
+        const ratioOk = name === 'minchar' ? numpy !== undefined : torch !== undefined && peer!.ratioOk;
+        const entry: Record<string, unknown> = { peerBytesPerSec: peerBps === undefined ? null : Math.round(peerBps), peerPeakRssMb: torch ? Math.round(torch.peak_rss_mb) : null };
+        if (name === 'minchar') entry.numpyIterationsPerSec = numpy ? +numpy.iterations_per_s.toFixed(1) : null;
+        for (const threads of threadSettings) {
+          const ours = runChild(name, 'ours', threads);
+          if (!ours) continue;
+          const bps = ours.bytesPerSec as number;
+          const e: Record<string, unknown> = {
+            backend: ours.backendDetail,
+            threadsInUse: ours.threads,
+            bytesPerSec: Math.round(bps),
+            iterationsPerSec: +(1 / (ours.medianStepSec as number)).toFixed(1),
+            ratio: ratioOk && peerBps ? +(bps / peerBps).toFixed(3) : null,
+            peakRssMb: Math.round(ours.peakRssMb as number),
+            wasmHeapMb: ours.wasmHeapMb === undefined ? undefined : Math.round(ours.wasmHeapMb as number),
+            matmulPeakFraction: +((ours.trainGflops as number) / (ours.matmulPeakGflops as number)).toFixed(3),
+            matmulPeakGflops: +(ours.matmulPeakGflops as number).toFixed(1),
+            sampleBytesPerSec: ours.sampleBytesPerSec === undefined ? undefined : Math.round(ours.sampleBytesPerSec as number),
+            sampleRatio: ratioOk && torch?.sample_bytes_per_s && ours.sampleBytesPerSec !== undefined ? +((ours.sampleBytesPerSec as number) / torch.sample_bytes_per_s).toFixed(3) : null,
+          };
+          entry[`threads=${threads}`] = e;
+          const label = `ours (${String(ours.backendDetail).replace('@tensorflow/tfjs-backend-', '')}; threads=${threads})`;
+          rows.push([name, load, label, fmt(bps), fmt(e.iterationsPerSec as number, 1), e.ratio === null ? '-' : String(e.ratio), String(e.peakRssMb), String(e.wasmHeapMb ?? '-'), `${(100 * (e.matmulPeakFraction as number)).toFixed(0)}%`, fmt(e.sampleBytesPerSec as number | undefined)]);
+        }
+        if (torch) {
+          rows.push([name, load, `torch ${torch.torch}, ${torch.threads} threads`, fmt(torch.bytes_per_s), fmt(1 / torch.median_step_s, 1), peer!.ratioOk ? '1' : 'refused', fmt(torch.peak_rss_mb), '-', '-', fmt(torch.sample_bytes_per_s)]);
+        }
+        if (numpy) rows.push([name, load, `numpy ${numpy.numpy} min-char-rnn`, fmt(numpy.bytes_per_s), fmt(numpy.iterations_per_s, 1), '1', '-', '-', '-', '-']);
+        if (name === 'S' && load === 'idle' && !process.argv.includes('--no-layers')) {
+          const layers = runChild(name, 'layers', threadSettings[0]);
+          if (layers) {
+            entry.layersBytesPerSec = Math.round(layers.bytesPerSec as number);
+            rows.push([name, load, `tf.layers.lstm (${layers.backend}; threads=${threadSettings[0]})`, fmt(layers.bytesPerSec as number), '-', torch && peer!.ratioOk ? String(+((layers.bytesPerSec as number) / torch.bytes_per_s).toFixed(3)) : '-', fmt(layers.peakRssMb as number), '-', '-', '-']);
+          }
+        }
+        ((summary[name] ??= { ...c }) as Record<string, unknown>)[load] = entry;
+      } finally {
+        busy?.stop();
+      }
     }
-    summary[name] = entry;
-    const sample = (summary.sample ??= {}) as Record<string, unknown>;
-    sample[name] = { bytesPerSec: Math.round(ours.sampleBytesPerSec as number), torchBytesPerSec: torch?.sample_bytes_per_s ? Math.round(torch.sample_bytes_per_s) : null, ratio: torch?.sample_bytes_per_s ? +((ours.sampleBytesPerSec as number) / torch.sample_bytes_per_s).toFixed(3) : null };
-    rows.push([name, `ours (${String(ours.backendDetail).replace('@tensorflow/tfjs-backend-', '')})`, String(Math.round(bps)), entry.ratio === null ? '-' : String(entry.ratio), String(entry.peakRssMb), String(entry.wasmHeapMb ?? '-'), `${(100 * (entry.matmulPeakFraction as number)).toFixed(0)}%`, String(Math.round(ours.sampleBytesPerSec as number))]);
-    if (torch) rows.push([name, `torch ${torch.threads} threads`, String(Math.round(torch.bytes_per_s)), '1', String(Math.round(torch.peak_rss_mb)), '-', '-', String(Math.round(torch.sample_bytes_per_s ?? 0))]);
-    if (layers) rows.push([name, `tf.layers.lstm (${layers.backend})`, String(Math.round(layers.bytesPerSec as number)), torch ? String(+((layers.bytesPerSec as number) / torch.bytes_per_s).toFixed(3)) : '-', String(Math.round(layers.peakRssMb as number)), '-', '-', '-']);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) console.log(r.map((v, i) => v.padEnd(widths[i])).join('  '));
+  if (peer && !peer.ratioOk) console.log(`no ratio against PyTorch: ${peer.why.join('; ')}`);
   console.log(JSON.stringify(summary));
 }
 
