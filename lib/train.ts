@@ -234,16 +234,11 @@ export class Trainer {
   }
 
   /**
-   * Take the lock of checkpoint directory `dir` (kept until dispose()): throws a LockedError if
-   * another live trainer holds it, unless args.forceLock.
+   * Take the lock of checkpoint directory `dir` (run() holds it while it runs, save() while it
+   * saves): throws a LockedError if another live trainer holds it, unless args.forceLock.
    */
-  lockCheckpoint(dir: string = this.args.checkpointDir ?? ''): CheckpointLock {
-    if (!dir) throw new UserError('lockCheckpoint: no checkpoint directory');
-    if (this.lock && this.lock.dir === path.resolve(dir)) return this.lock;
-    const lock = lockCheckpointDir(dir, { force: this.args.forceLock, forceHint: 'forceLock: true (CLI: --force-lock)' });
-    this.lock?.release();
-    this.lock = lock;
-    return lock;
+  private lockDir(dir: string): CheckpointLock {
+    return lockCheckpointDir(dir, { force: this.args.forceLock, forceHint: 'forceLock: true (CLI: --force-lock)' });
   }
 
   get epoch(): number {
@@ -333,12 +328,23 @@ export class Trainer {
   async run(): Promise<TrainResult> {
     const a = this.args;
     const t0 = performance.now();
-    let reason: StopReason = 'done';
-    let valLoss = this.history.val.at(-1)?.loss;
+    const valLoss = this.history.val.at(-1)?.loss;
     if (a.checkpointDir) {
-      this.lockCheckpoint(a.checkpointDir);
+      this.lock = this.lockDir(a.checkpointDir);
       void this.trainHash; // before the first step, not inside its save
     }
+    try {
+      return await this.runLocked(t0, valLoss);
+    } finally {
+      this.lock?.release();
+      this.lock = undefined;
+    }
+  }
+
+  private async runLocked(t0: number, lastVal: number | undefined): Promise<TrainResult> {
+    const a = this.args;
+    let valLoss = lastVal;
+    let reason: StopReason = 'done';
     this.recent = [];
     this.throughput();
     while (this.step < a.totalSteps) {
@@ -408,8 +414,14 @@ export class Trainer {
   /** Write a resumable checkpoint (atomically), holding the directory's lock (see lockCheckpoint). */
   save(dir: string): void {
     if (!this.vocab) throw new UserError('checkpoints need a byte vocabulary: this trainer was created without one');
-    this.lockCheckpoint(dir).assertHeld();
-    saveCheckpoint(dir, { model: this.model, vocab: this.vocab, training: this.trainingState(), trainerTensors: this.trainerTensors() });
+    const held = this.lock && this.lock.dir === path.resolve(dir) ? this.lock : undefined;
+    const lock = held ?? this.lockDir(dir);
+    try {
+      lock.assertHeld();
+      saveCheckpoint(dir, { model: this.model, vocab: this.vocab, training: this.trainingState(), trainerTensors: this.trainerTensors() });
+    } finally {
+      if (!held) lock.release();
+    }
   }
 
   /**
@@ -456,13 +468,10 @@ export class Trainer {
     return tr;
   }
 
-  /** Frees the optimizer state and the carried state, and releases the checkpoint lock. */
   dispose(): void {
     disposeState(this.carry);
     this.carry = undefined;
     this.optimizer.dispose();
-    this.lock?.release();
-    this.lock = undefined;
   }
 }
 

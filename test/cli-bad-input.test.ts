@@ -141,7 +141,7 @@ const CASES: Case[] = [
   { name: 'eval: text file missing', args: () => ['eval', '--checkpoint', f.good, '--text', path.join(root, 'nope.txt')], code: 1, match: /^error: text file not found: .*nope\.txt$/ },
   { name: 'eval: text of one byte', args: () => ['eval', '--checkpoint', f.good, '--text', f['one.txt']], code: 1, match: /^error: .*one\.txt has 1 usable byte\(s\): need at least 2 to measure a loss$/ },
   // Checkpoints
-  { name: 'truncated checkpoint file (sample)', args: () => ['sample', '--checkpoint', f.truncated], code: 1, match: /^error: checkpoint file .*truncated\/model\.safetensors is corrupt or truncated \(sha256 mismatch\)$/, keep: () => [f.truncated] },
+  { name: 'truncated checkpoint file (sample)', args: () => ['sample', '--checkpoint', f.truncated], code: 1, match: /^error: checkpoint file .*truncated\/model-[0-9a-f]{12}\.safetensors is corrupt or truncated \(sha256 mismatch\)$/, keep: () => [f.truncated] },
   { name: 'truncated checkpoint file (resume)', args: () => ['train', '--corpus', f['text.txt'], '--checkpoint', f.truncated, '--resume'], code: 1, match: /corrupt or truncated \(sha256 mismatch\)$/, keep: () => [f.truncated] },
   { name: 'corrupt checkpoint.json', args: () => ['eval', '--checkpoint', f.badjson, '--text', f['text.txt']], code: 1, match: /^error: .*badjson\/checkpoint\.json is corrupt \(not valid JSON\)$/, keep: () => [f.badjson] },
   { name: 'checkpoint not found', args: () => ['sample', '--checkpoint', path.join(root, 'nowhere')], code: 1, match: /^error: checkpoint not found: .*nowhere$/, absent: () => [path.join(root, 'nowhere')] },
