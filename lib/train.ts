@@ -160,7 +160,7 @@ function fitsInBytes(ids: Ids): boolean {
  */
 export function dataHash(ids: Ids, form?: 'ids8' | 'int32', onProgress?: (done: number, total: number) => void): string {
   const f = form ?? (fitsInBytes(ids) ? 'ids8' : 'int32');
-  const same = (f === 'ids8') === ids instanceof Uint8Array;
+  const same = (f === 'ids8') === (ids instanceof Uint8Array);
   if (same) return (f === 'ids8' ? IDS8 : '') + sha256(new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength), onProgress);
   // Convert piece by piece into the other width.
   const h = createHash('sha256');
