@@ -1,7 +1,9 @@
 /**
- * Atomic writes: a file goes to a temp name and is renamed into place; a directory is written
- * whole beside the target and swapped in with two renames. A failure (disk full, Ctrl-C) leaves
- * the previous version intact and removes the partial one.
+ * Atomic writes: a file goes to a temp name, is fsynced and renamed into place, and the directory
+ * is fsynced so that the rename survives a power loss; a directory is written whole beside the
+ * target and swapped in with two renames (exports; checkpoints use versioned files and an atomic
+ * checkpoint.json instead, see checkpoint.ts). A failure (disk full, Ctrl-C) leaves the previous
+ * version intact and removes the partial one.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -16,14 +18,49 @@ function fsyncFile(file: string): void {
   }
 }
 
-export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+/** fsync a directory, so that the names created or renamed in it are durable (a no-op where unsupported). */
+export function fsyncDir(dir: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, 'r');
+  } catch {
+    return;
+  }
+  try {
+    fs.fsyncSync(fd);
+  } catch {
+    // some file systems (and Windows) cannot fsync a directory
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The temporary name `file` is written under before its rename: ".NAME.tmp-PID". */
+export function tempName(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
+}
+
+/**
+ * Write `file` atomically and durably: temp file, fsync, rename; the directory is fsynced
+ * unless `syncDir` is false (the caller fsyncs it once for several files). Plain errors.
+ */
+export function writeFileDurable(file: string, data: Uint8Array | string, syncDir = true): void {
+  const tmp = tempName(file);
   try {
     fs.writeFileSync(tmp, data);
     fsyncFile(tmp);
     fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  if (syncDir) fsyncDir(path.dirname(file));
+}
+
+export function writeFileAtomic(file: string, data: Uint8Array | string): void {
+  try {
+    writeFileDurable(file, data);
+  } catch (e) {
     throw new UserError(`could not write ${file}: ${(e as Error).message.split('\n')[0]}`);
   }
 }
@@ -74,6 +111,7 @@ export function writeDirAtomic(dir: string, files: Map<string, Uint8Array | stri
       swapped = true;
     }
     fs.renameSync(tmp, dir);
+    fsyncDir(path.dirname(dir));
     if (swapped) fs.rmSync(old, { recursive: true, force: true });
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -7,6 +7,7 @@
  * state carried from one chunk to the next is the state of the same stream.
  */
 import { UserError } from './errors';
+import type { Ids } from './vocab';
 
 export interface Chunk {
   /** Input ids, row-major [batchSize, seqLength]. */
@@ -24,9 +25,9 @@ export class BatchLoader {
   readonly streamLength: number;
   /** Chunks per epoch. */
   readonly numChunks: number;
-  private readonly ids: Int32Array;
+  private readonly ids: Ids;
 
-  constructor(ids: Int32Array, batchSize: number, seqLength: number, what = 'training data') {
+  constructor(ids: Ids, batchSize: number, seqLength: number, what = 'training data') {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new UserError(`batchSize must be a positive integer, got ${batchSize}`);
     if (!Number.isInteger(seqLength) || seqLength < 1) throw new UserError(`seqLength must be a positive integer, got ${seqLength}`);
     const need = batchSize * seqLength + 1;

@@ -4,6 +4,9 @@
  * Ctrl-C (SIGINT) or SIGTERM stops after the current step, writes a checkpoint and exits 130
  * (143 for SIGTERM) with the command that resumes; a second Ctrl-C exits at once (130) — the
  * checkpoint on disk is always a complete one, since saves are atomic and synchronous.
+ *
+ * One trainer per directory: the run holds DIR/trainer.lock (lib/lock.ts); a second trainer is
+ * refused (exit 1) unless --force-lock; a lock left by a killed trainer is taken over.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -17,9 +20,10 @@ import { UsageError, UserError } from './errors';
 import { toBits } from './loss';
 import { CharModel } from './model';
 import { ClipMode, OptimizerName } from './optim';
-import { createProgress } from './progress';
+import { lockCheckpointDir } from './lock';
+import { createPhaseProgress, createProgress } from './progress';
 import { Trainer, TrainArgs } from './train';
-import { ByteVocab } from './vocab';
+import { ByteVocab, Ids } from './vocab';
 
 export interface TrainOptions {
   /** Required unless --resume finds it in the checkpoint. */
@@ -51,6 +55,8 @@ export interface TrainOptions {
   logSeconds?: number;
   resume?: boolean;
   force?: boolean;
+  /** Take the directory's lock even if another trainer holds it. */
+  forceLock?: boolean;
   fullVocab?: boolean;
 }
 
@@ -100,6 +106,15 @@ export async function runTrain(opts: TrainOptions, given: (k: keyof TrainOptions
   if (!opts.resume && hasCheckpoint && !opts.force) {
     throw new UsageError(`${dir} already holds a checkpoint: add --resume to continue it, or --force to start afresh (it is replaced at the first save)`);
   }
+  const lock = lockCheckpointDir(dir, { force: opts.forceLock, forceHint: '--force-lock', onNote: (line) => log.info(line) });
+  try {
+    return await trainLocked(opts, given, global, dir, log);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(opts: TrainOptions, given: (k: keyof TrainOptions) => boolean, global: GlobalOptions, dir: string, log: Log): Promise<number> {
   const resumeInfo = opts.resume ? conflictsWithCheckpoint(opts, given, dir) : undefined;
   // A resume reads --corpus and --val-frac from the checkpoint unless they are given.
   const corpusSpec = opts.corpus ?? resumeInfo?.source?.corpus;
@@ -108,14 +123,19 @@ export async function runTrain(opts: TrainOptions, given: (k: keyof TrainOptions
   }
   if (resumeInfo?.source && !given('valFrac')) opts.valFrac = resumeInfo.source.valFrac;
 
-  const corpus = await loadCorpus(corpusSpec);
+  const phase = createPhaseProgress({ quiet: Boolean(global.quiet) });
+  const corpus = await loadCorpus(corpusSpec, undefined, phase(`reading ${corpusSpec}`));
   const info = await initBackend(global.backend);
   log.info(describeBackend(info));
   const split = splitCorpus(corpus.data, { train: 1 - opts.valFrac, val: opts.valFrac });
   const vocab = resumeInfo?.vocab ?? (opts.fullVocab ? ByteVocab.full() : ByteVocab.fromData(corpus.data));
-  let data: { train: Int32Array; val: Int32Array };
+  const corpusBytes = corpus.data.length;
+  let data: { train: Ids; val: Ids };
   try {
-    data = { train: vocab.encode(split.train), val: vocab.encode(split.val) };
+    // One byte per id, written over the corpus' own buffer: memory stays ~1 byte per corpus byte.
+    const encoding = phase('encoding');
+    const onProgress = (done: number) => encoding(done, corpusBytes);
+    data = { train: vocab.encodeBytes(split.train, { inPlace: true, onProgress }), val: vocab.encodeBytes(split.val, { inPlace: true, onProgress: (d) => onProgress(split.train.length + d) }) };
   } catch (e) {
     if (!resumeInfo) throw e;
     throw new UserError(`cannot resume ${dir}: the corpus has bytes its vocabulary lacks, so it is not the corpus it was trained on (${(e as Error).message})`);
@@ -126,7 +146,14 @@ export async function runTrain(opts: TrainOptions, given: (k: keyof TrainOptions
   // What a later --resume needs to load the same data (saved in the checkpoint): a file by its
   // absolute path, else the corpus name.
   const source = { corpus: fs.existsSync(corpusSpec) ? path.resolve(corpusSpec) : corpusSpec, valFrac: opts.valFrac };
-  const common: Partial<TrainArgs> = { source, onProgress: (p) => progress.update(p), shouldStop: () => signal !== undefined };
+  const hashing = phase('hashing the training data');
+  const common: Partial<TrainArgs> = {
+    source,
+    onProgress: (p) => progress.update(p),
+    shouldStop: () => signal !== undefined,
+    forceLock: opts.forceLock,
+    onPrepare: (p) => hashing(p.done, p.total),
+  };
   let trainer: Trainer;
   if (resumeInfo) {
     const overrides: Partial<TrainArgs> = { ...common, checkpointDir: dir };
@@ -177,7 +204,7 @@ export async function runTrain(opts: TrainOptions, given: (k: keyof TrainOptions
       throw new UsageError(`--epochs ${opts.epochs} is less than one step (an epoch is ${trainer.loader.numChunks} steps of ${opts.batch}×${opts.seq})`);
     }
     const initLine = `init ${opts.init} (uniform ±${+init.initScale.toPrecision(4)}${init.forgetBias === undefined ? '' : `, forget-gate bias ${init.forgetBias}`})`;
-    log.info(`${opts.model} ${opts.layers}×${opts.hidden}, ${model.numParams()} parameters, ${initLine}, vocabulary ${vocab.size} bytes; corpus ${corpus.name} (${corpus.data.length} bytes, ${data.train.length} for training); ${trainer.args.totalSteps} steps of ${opts.batch}×${opts.seq}`);
+    log.info(`${opts.model} ${opts.layers}×${opts.hidden}, ${model.numParams()} parameters, ${initLine}, vocabulary ${vocab.size} bytes; corpus ${corpus.name} (${corpusBytes} bytes, ${data.train.length} for training); ${trainer.args.totalSteps} steps of ${opts.batch}×${opts.seq}`);
   }
 
   const onSignal = (sig: NodeJS.Signals) => {

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { InvalidArgumentError } from 'commander';
 import { recoverDir } from './atomic';
+import { isCheckpointLeftover } from './checkpoint-files';
 import { UserError } from './errors';
 
 const INT = /^\+?\d+$/;
@@ -84,7 +85,8 @@ export function preflightCheckpointDir(dir: string): boolean {
       checkWritable(path.dirname(dir), dir);
       return true;
     }
-    const entries = fs.readdirSync(dir);
+    // What a killed first save or a crashed trainer's lock leaves does not count.
+    const entries = fs.readdirSync(dir).filter((n) => !isCheckpointLeftover(n));
     if (entries.length) throw new UserError(`${dir} is not empty and holds no checkpoint (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}): refusing to replace it; choose a new or empty directory`);
     checkWritable(path.dirname(dir), dir);
     return false;

@@ -61,6 +61,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .requiredOption('--checkpoint <dir>', 'checkpoint directory (written atomically)')
     .option('--resume', 'continue the run saved in --checkpoint (on the corpus and --val-frac it recorded)')
     .option('--force', 'start afresh even though --checkpoint holds a checkpoint (replaced at the first save)')
+    .option('--force-lock', 'train even though another trainer holds the lock of --checkpoint (it stops at its next save)')
     .addOption(new Option('--model <type>', 'cell type').choices(['rnn', 'lstm', 'gru']).default('lstm'))
     .option('--layers <n>', 'stacked layers', intIn(1, 64), 2)
     .option('--hidden <n>', 'units per layer', intIn(1, 65536), 128)
@@ -91,6 +92,9 @@ A resumed run keeps the model and batch layout: --model, --layers, --hidden, --d
 --epochs, --lr, --clip, --clip-mode, --eval-every, --patience, --checkpoint-every override.
 Ctrl-C stops after the current step, saves, and exits 130; a second Ctrl-C exits at once
 (the checkpoint on disk stays the last complete one).
+One trainer per --checkpoint directory: a second one is refused (exit 1) while the first runs;
+a lock left by a crashed trainer is detected and taken over; --force-lock takes a live one.
+Readers (sample, eval, export) may load the directory at any time during training.
 
 Example:
   unreasonable train --corpus tinyshakespeare --checkpoint runs/shakespeare --optimizer adam --steps 2000

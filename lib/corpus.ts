@@ -41,8 +41,41 @@ export function cacheDir(): string {
   return process.env.UNREASONABLE_DATA_DIR || path.resolve(fs.realpathSync(__dirname), '..', 'data', 'cache');
 }
 
-export function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+/** Called while a long job runs: bytes done of total. */
+export type OnBytes = (done: number, total: number) => void;
+
+/** Bytes hashed or read per piece (progress is reported after each). */
+export const PIECE_BYTES = 1 << 24;
+
+/** sha256 (hex) of `data`, hashed incrementally in 16 MB pieces (no copy), reporting progress. */
+export function sha256(data: Uint8Array, onProgress?: OnBytes): string {
+  const h = createHash('sha256');
+  for (let from = 0; from < data.length; from += PIECE_BYTES) {
+    const to = Math.min(data.length, from + PIECE_BYTES);
+    h.update(data.subarray(from, to));
+    onProgress?.(to, data.length);
+  }
+  return h.digest('hex');
+}
+
+/** Read a whole file into one Buffer of its size, in 16 MB pieces, reporting progress. */
+export function readFileWithProgress(file: string, onProgress?: OnBytes): Buffer {
+  if (!onProgress) return fs.readFileSync(file);
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const out = Buffer.allocUnsafe(size);
+    let done = 0;
+    while (done < size) {
+      const n = fs.readSync(fd, out, done, Math.min(PIECE_BYTES, size - done), done);
+      if (n === 0) break; // the file shrank while being read
+      done += n;
+      onProgress(done, size);
+    }
+    return done === size ? out : out.subarray(0, done);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function fromPackage(pkg: string, name: string, get: (mod: () => unknown) => string): Corpus {
@@ -162,8 +195,9 @@ export const CORPORA: CorpusInfo[] = [
 
 /**
  * Load a corpus: a registered name, a file path, or bytes. Empty data is an error.
+ * `onProgress` is told how much of a file has been read (big corpora).
  */
-export async function loadCorpus(spec: string | Uint8Array, name = 'buffer'): Promise<Corpus> {
+export async function loadCorpus(spec: string | Uint8Array, name = 'buffer', onProgress?: OnBytes): Promise<Corpus> {
   let corpus: Corpus;
   if (typeof spec !== 'string') {
     corpus = { name, data: Buffer.from(spec.buffer, spec.byteOffset, spec.byteLength), source: 'buffer' };
@@ -173,7 +207,7 @@ export async function loadCorpus(spec: string | Uint8Array, name = 'buffer'): Pr
     else if (fs.existsSync(spec)) {
       const st = fs.statSync(spec);
       if (!st.isFile()) throw new UserError(`corpus path ${spec} is not a file`);
-      corpus = { name: path.basename(spec), data: fs.readFileSync(spec), source: path.resolve(spec) };
+      corpus = { name: path.basename(spec), data: readFileWithProgress(spec, onProgress), source: path.resolve(spec) };
     } else {
       const looksLikePath = /[/\\.]/.test(spec);
       throw new UserError(

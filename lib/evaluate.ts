@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { timeMajor } from './loss';
 import { CharModel, disposeState, ModelState } from './model';
+import { Ids } from './vocab';
 
 export const DEFAULT_EVAL_WARMUP = 1024;
 
@@ -35,7 +36,7 @@ interface Stream {
  * Mean cross-entropy (nats/byte) of predicting ids[i+1] from ids[0..i] for every i: the loss of
  * the text as one stream. Returns NaN for fewer than 2 ids.
  */
-export function evaluateLoss(model: CharModel, ids: Int32Array, args: EvaluateArgs = {}): number {
+export function evaluateLoss(model: CharModel, ids: Ids, args: EvaluateArgs = {}): number {
   const { totalNats, count } = evaluateTotal(model, ids, args);
   return count ? totalNats / count : NaN;
 }
@@ -55,7 +56,7 @@ export function evalStreams(n: number, args: EvaluateArgs = {}): Stream[] {
  * Like evaluateLoss, but the sum of the per-prediction losses (nats) and how many predictions
  * were scored (ids.length − 1) — what a per-byte rate over non-byte ids (e.g. tokens) needs.
  */
-export function evaluateTotal(model: CharModel, ids: Int32Array, args: EvaluateArgs = {}): { totalNats: number; count: number } {
+export function evaluateTotal(model: CharModel, ids: Ids, args: EvaluateArgs = {}): { totalNats: number; count: number } {
   const n = ids.length - 1; // predictions: input ids[p] → target ids[p + 1]
   if (n < 1) return { totalNats: 0, count: 0 };
   const seqLength = args.seqLength ?? 100;

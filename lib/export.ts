@@ -38,19 +38,23 @@ export function toLayersModel(model: CharModel): tf.Sequential {
   const seq = tf.sequential({ name: `unreasonable_char_${modelType}` });
   const E = model.config.embeddingSize;
   if (model.embedding && E) {
-    const embed = tf.layers.embedding({ inputDim: V, outputDim: E, inputShape: [null], name: 'embed' });
+    const embed = tf.layers.embedding({ inputDim: V, outputDim: E, inputShape: [null], name: 'embed', embeddingsInitializer: 'zeros' });
     seq.add(embed);
     embed.setWeights([model.embedding]);
   }
+  // The weights are copied in below, so the layers start from zeros: tf.layers' default
+  // recurrent initializer is orthogonal (a QR decomposition of [H, gates·H], slow for big H,
+  // with a console warning above 2000 elements) and would be thrown away.
+  const init = { kernelInitializer: 'zeros', recurrentInitializer: 'zeros', biasInitializer: 'zeros' } as const;
   model.cells.forEach((cell, l) => {
-    const common = { units: H, returnSequences: true, name: `${modelType}_${l}`, ...(l === 0 && !model.embedding ? { inputShape: [null, V] } : {}) };
+    const common = { units: H, returnSequences: true, name: `${modelType}_${l}`, ...init, ...(l === 0 && !model.embedding ? { inputShape: [null, V] } : {}) };
     const layer = modelType === 'lstm'
       ? tf.layers.lstm({ ...common, activation: 'tanh', recurrentActivation: 'sigmoid', unitForgetBias: false })
       : tf.layers.simpleRNN({ ...common, activation: LAYERS_ACTIVATION[cell.activation as 'tanh' | 'relu'] });
     seq.add(layer);
     layer.setWeights([cell.Wx, cell.Wh, cell.b]);
   });
-  const decoder = tf.layers.dense({ units: V, activation: 'softmax', name: 'decoder' });
+  const decoder = tf.layers.dense({ units: V, activation: 'softmax', name: 'decoder', kernelInitializer: 'zeros', biasInitializer: 'zeros' });
   seq.add(decoder);
   decoder.setWeights([model.Wy, model.by]);
   return seq;

@@ -90,3 +90,36 @@ export function createProgress(opts: { quiet: boolean; every: number; seconds?: 
   if (opts.tty ?? Boolean(process.stderr.isTTY)) return new BarProgress();
   return new PlainProgress(opts.every, opts.seconds ?? 3);
 }
+
+/** Reports the progress of one phase of start-up work (bytes done of total). */
+export type PhaseProgress = (done: number, total: number) => void;
+
+/**
+ * Progress of the start-up phases on big inputs (reading, encoding, hashing a corpus), shown
+ * only for at least `minBytes` (default 32 MB): on a terminal a percentage updated in place,
+ * otherwise a line when a phase starts and one when it ends. `phase(label)` makes a reporter.
+ */
+export function createPhaseProgress(opts: { quiet: boolean; tty?: boolean; minBytes?: number }): (label: string) => PhaseProgress {
+  const tty = opts.tty ?? Boolean(process.stderr.isTTY);
+  const minBytes = opts.minBytes ?? 32 << 20;
+  return (label) => {
+    let t0 = 0;
+    let shown = -1;
+    return (done, total) => {
+      if (opts.quiet || total < minBytes) return;
+      const mb = `${(total / 1e6).toFixed(0)} MB`;
+      if (shown < 0) {
+        t0 = performance.now();
+        if (!tty) process.stderr.write(`${label} (${mb})…\n`);
+      }
+      const pct = Math.floor((100 * done) / total);
+      if (tty && pct !== shown) process.stderr.write(`\r\x1b[2K${label} (${mb}): ${pct}%`);
+      shown = pct;
+      if (done >= total) {
+        const sec = ((performance.now() - t0) / 1000).toFixed(1);
+        process.stderr.write(tty ? ` in ${sec} s\n` : `${label}: done in ${sec} s\n`);
+        shown = -1;
+      }
+    };
+  };
+}

@@ -6,6 +6,8 @@
  * start of every epoch. Everything a run depends on (weights, optimizer slots, step, RNG, the
  * carried state, history) is in the checkpoint, so N steps + resume + N steps = 2N steps.
  */
+import { createHash } from 'crypto';
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { BatchLoader } from './batches';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
@@ -18,8 +20,9 @@ import { CharModel, disposeState, ModelState } from './model';
 import { ClipMode, clipGradients, Optimizer, OptimizerName, OPTIMIZERS } from './optim';
 import { Rng, RngState } from './rng';
 import { NamedArray } from './safetensors';
+import { CheckpointLock, lockCheckpointDir } from './lock';
 import { detachState } from './unroll';
-import { ByteVocab } from './vocab';
+import { ByteVocab, Ids } from './vocab';
 
 export interface TrainArgs {
   /** Streams per batch. */
@@ -66,6 +69,20 @@ export interface TrainArgs {
   shouldStop?: () => boolean;
   /** Stop after this much wall-clock time in run() (a time budget); progress and ETA use it too. */
   maxSeconds?: number;
+  /**
+   * Take checkpointDir's lock even if another live trainer holds it (the other one stops at its
+   * next save). Without it, a second trainer on a directory is refused (a LockedError).
+   */
+  forceLock?: boolean;
+  /** Progress of the work before the first step that takes time on big corpora (hashing the data). */
+  onPrepare?: (p: PrepareProgress) => void;
+}
+
+export interface PrepareProgress {
+  phase: 'hashing';
+  /** Bytes done of total. */
+  done: number;
+  total: number;
 }
 
 export interface TrainProgress {
@@ -115,8 +132,8 @@ const DEFAULTS = {
   checkpointEvery: 0,
 };
 
-type Resolved = Required<Omit<TrainArgs, 'steps' | 'epochs' | 'checkpointDir' | 'onProgress' | 'shouldStop' | 'valBatchSize' | 'maxSeconds'>> &
-  Pick<TrainArgs, 'checkpointDir' | 'onProgress' | 'shouldStop' | 'valBatchSize' | 'maxSeconds'> & { totalSteps: number };
+type Optional = 'checkpointDir' | 'onProgress' | 'shouldStop' | 'valBatchSize' | 'maxSeconds' | 'forceLock' | 'onPrepare';
+type Resolved = Required<Omit<TrainArgs, 'steps' | 'epochs' | Optional>> & Pick<TrainArgs, Optional> & { totalSteps: number };
 
 /** A non-finite loss or gradient: training stopped, the last checkpoint is kept. */
 export class NonFiniteLossError extends UserError {
@@ -126,8 +143,37 @@ export class NonFiniteLossError extends UserError {
   }
 }
 
-function dataHash(ids: Int32Array): string {
-  return sha256(new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength));
+/** Prefix of a training-data hash over one byte per id (the form for ids < 256). */
+const IDS8 = 'ids8:';
+
+function fitsInBytes(ids: Ids): boolean {
+  if (ids instanceof Uint8Array) return true;
+  for (let i = 0; i < ids.length; i++) if (ids[i] < 0 || ids[i] > 255) return false;
+  return true;
+}
+
+/**
+ * The training data's fingerprint, by the ids' values whatever their array type: "ids8:" +
+ * sha256 of one byte per id when every id is < 256, else sha256 of the ids as int32
+ * little-endian (also the form of version-1 checkpoints, which `form: 'int32'` reproduces).
+ * Hashed in 16 MB pieces, with no full copy.
+ */
+export function dataHash(ids: Ids, form?: 'ids8' | 'int32', onProgress?: (done: number, total: number) => void): string {
+  const f = form ?? (fitsInBytes(ids) ? 'ids8' : 'int32');
+  const same = (f === 'ids8') === (ids instanceof Uint8Array);
+  if (same) return (f === 'ids8' ? IDS8 : '') + sha256(new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength), onProgress);
+  // Convert piece by piece into the other width.
+  const h = createHash('sha256');
+  const PIECE = 1 << 22;
+  const buf = f === 'ids8' ? new Uint8Array(PIECE) : new Int32Array(PIECE);
+  for (let from = 0; from < ids.length; from += PIECE) {
+    const to = Math.min(ids.length, from + PIECE);
+    const piece = buf.subarray(0, to - from);
+    piece.set(ids.subarray(from, to));
+    h.update(new Uint8Array(piece.buffer, 0, piece.byteLength));
+    onProgress?.(to, ids.length);
+  }
+  return (f === 'ids8' ? IDS8 : '') + h.digest('hex');
 }
 
 export class Trainer {
@@ -137,8 +183,10 @@ export class Trainer {
   readonly args: Resolved;
   readonly loader: BatchLoader;
   readonly optimizer: Optimizer;
-  private readonly valIds?: Int32Array;
-  private readonly trainHash: string;
+  private readonly valIds?: Ids;
+  private readonly trainIds: Ids;
+  private trainHashValue?: string;
+  private lock?: CheckpointLock;
   rng: Rng;
   /** Optimizer steps done. */
   step = 0;
@@ -149,7 +197,7 @@ export class Trainer {
   private carry?: ModelState;
   private recent: { t: number; step: number }[] = [];
 
-  constructor(model: CharModel, vocab: ByteVocab | undefined, data: { train: Int32Array; val?: Int32Array }, args: TrainArgs) {
+  constructor(model: CharModel, vocab: ByteVocab | undefined, data: { train: Ids; val?: Ids }, args: TrainArgs) {
     if (vocab && vocab.size !== model.config.vocabSize) throw new UserError(`vocabulary has ${vocab.size} bytes, the model ${model.config.vocabSize}`);
     this.model = model;
     this.vocab = vocab;
@@ -168,7 +216,24 @@ export class Trainer {
     this.optimizer = new Optimizer({ name: opt, decayRate: this.args.decayRate });
     this.rng = new Rng(this.args.seed);
     this.valIds = data.val && data.val.length >= 2 ? (this.args.maxValBytes > 0 ? data.val.subarray(0, this.args.maxValBytes) : data.val) : undefined;
-    this.trainHash = dataHash(data.train);
+    this.trainIds = data.train;
+  }
+
+  /** The training data's fingerprint (saved in checkpoints; a resume checks it). */
+  get trainHash(): string {
+    if (this.trainHashValue === undefined) {
+      const onPrepare = this.args.onPrepare;
+      this.trainHashValue = dataHash(this.trainIds, undefined, onPrepare && ((done, total) => onPrepare({ phase: 'hashing', done, total })));
+    }
+    return this.trainHashValue;
+  }
+
+  /**
+   * Take the lock of checkpoint directory `dir` (run() holds it while it runs, save() while it
+   * saves): throws a LockedError if another live trainer holds it, unless args.forceLock.
+   */
+  private lockDir(dir: string): CheckpointLock {
+    return lockCheckpointDir(dir, { force: this.args.forceLock, forceHint: 'forceLock: true (CLI: --force-lock)' });
   }
 
   get epoch(): number {
@@ -258,8 +323,23 @@ export class Trainer {
   async run(): Promise<TrainResult> {
     const a = this.args;
     const t0 = performance.now();
+    const valLoss = this.history.val.at(-1)?.loss;
+    if (a.checkpointDir) {
+      this.lock = this.lockDir(a.checkpointDir);
+      void this.trainHash; // before the first step, not inside its save
+    }
+    try {
+      return await this.runLocked(t0, valLoss);
+    } finally {
+      this.lock?.release();
+      this.lock = undefined;
+    }
+  }
+
+  private async runLocked(t0: number, lastVal: number | undefined): Promise<TrainResult> {
+    const a = this.args;
+    let valLoss = lastVal;
     let reason: StopReason = 'done';
-    let valLoss = this.history.val.at(-1)?.loss;
     this.recent = [];
     this.throughput();
     while (this.step < a.totalSteps) {
@@ -304,8 +384,8 @@ export class Trainer {
 
   /** What resume needs, as JSON (tensors go to trainer.safetensors). */
   private trainingState(): Record<string, unknown> {
-    const { onProgress, shouldStop, checkpointDir, maxSeconds, ...args } = this.args;
-    void onProgress, shouldStop, checkpointDir, maxSeconds;
+    const { onProgress, shouldStop, checkpointDir, maxSeconds, forceLock, onPrepare, ...args } = this.args;
+    void onProgress, shouldStop, checkpointDir, maxSeconds, forceLock, onPrepare;
     return {
       step: this.step,
       args,
@@ -326,17 +406,24 @@ export class Trainer {
     return out;
   }
 
-  /** Write a resumable checkpoint (atomically). */
+  /** Write a resumable checkpoint (atomically), holding the directory's lock (see lockCheckpoint). */
   save(dir: string): void {
     if (!this.vocab) throw new UserError('checkpoints need a byte vocabulary: this trainer was created without one');
-    saveCheckpoint(dir, { model: this.model, vocab: this.vocab, training: this.trainingState(), trainerTensors: this.trainerTensors() });
+    const held = this.lock && this.lock.dir === path.resolve(dir) ? this.lock : undefined;
+    const lock = held ?? this.lockDir(dir);
+    try {
+      lock.assertHeld();
+      saveCheckpoint(dir, { model: this.model, vocab: this.vocab, training: this.trainingState(), trainerTensors: this.trainerTensors() });
+    } finally {
+      if (!held) lock.release();
+    }
   }
 
   /**
    * Continue a run from a checkpoint written by `save`. The data must be the same bytes;
    * `overrides` may change what does not alter the math so far (steps/epochs, eval, checkpointing, callbacks).
    */
-  static resume(dir: string, data: { train: Int32Array; val?: Int32Array }, overrides: Partial<TrainArgs> = {}): Trainer {
+  static resume(dir: string, data: { train: Ids; val?: Ids }, overrides: Partial<TrainArgs> = {}): Trainer {
     const ck = loadCheckpoint(dir);
     const ts = ck.meta.training as
       | { step: number; args: TrainArgs & { totalSteps: number }; rng: RngState; optimizerStep: number; history: History; bestValLoss: number | null; badEvals: number; trainHash: string; hasCarry: boolean }
@@ -345,7 +432,9 @@ export class Trainer {
       ck.model.dispose();
       throw new UserError(`checkpoint ${dir} has no training state: it can be sampled but not resumed`);
     }
-    if (dataHash(data.train) !== ts.trainHash) {
+    const onPrepare = overrides.onPrepare;
+    const form = typeof ts.trainHash === 'string' && ts.trainHash.startsWith(IDS8) ? 'ids8' : 'int32';
+    if (dataHash(data.train, form, onPrepare && ((done, total) => onPrepare({ phase: 'hashing', done, total }))) !== ts.trainHash) {
       ck.model.dispose();
       throw new UserError(`cannot resume from ${dir}: the training data differs from the data it was trained on`);
     }
@@ -353,6 +442,7 @@ export class Trainer {
     const args: TrainArgs = { ...saved, steps: totalSteps, ...overrides, checkpointDir: overrides.checkpointDir ?? dir };
     if (overrides.epochs !== undefined && overrides.steps === undefined) delete args.steps;
     const tr = new Trainer(ck.model, ck.vocab, data, args);
+    tr.trainHashValue = ts.trainHash; // checked above
     tr.step = ts.step;
     tr.rng = Rng.fromState(ts.rng);
     tr.history = ts.history;

@@ -10,6 +10,12 @@ import { UserError } from './errors';
 
 export type Bytes = Uint8Array | string;
 
+/**
+ * Token ids: one byte each where the vocabulary fits in 256 (every ByteVocab), else 32-bit
+ * (e.g. GPT-2 tokens). Everything that takes ids accepts both.
+ */
+export type Ids = Uint8Array | Int32Array;
+
 /** Bytes as a Uint8Array: strings are UTF-8 encoded. */
 export function toBytes(data: Bytes): Uint8Array {
   return typeof data === 'string' ? new Uint8Array(Buffer.from(data, 'utf8')) : data;
@@ -107,13 +113,7 @@ export class ByteVocab {
   encode(data: Bytes, opts: EncodeOptions = {}): Int32Array {
     const bytes = toBytes(data);
     const unknown = this.unknownBytes(bytes);
-    if (unknown.length && !opts.skipUnknown) {
-      const shown = unknown.slice(0, 12).map(showByte).join(', ');
-      const more = unknown.length > 12 ? ` and ${unknown.length - 12} more` : '';
-      throw new UserError(
-        `${unknown.length} byte value(s) not in the model's vocabulary: ${shown}${more} (use skipUnknown / --skip-unknown to drop them)`,
-      );
-    }
+    if (unknown.length && !opts.skipUnknown) throw unknownError(unknown);
     const out = new Int32Array(bytes.length - (unknown.length ? countUnknown(bytes, this.byteToId) : 0));
     let j = 0;
     for (let i = 0; i < bytes.length; i++) {
@@ -121,6 +121,30 @@ export class ByteVocab {
       if (id >= 0) out[j++] = id;
     }
     return out;
+  }
+
+  /**
+   * Bytes → ids, one byte each (1 byte of memory per byte of text instead of encode()'s 4).
+   * `inPlace` overwrites `data` with its ids (no copy: for a corpus loaded only to train on);
+   * `onProgress(done, total)` is called every 16 MB. Unknown bytes as in encode().
+   */
+  encodeBytes(data: Uint8Array, opts: EncodeOptions & { inPlace?: boolean; onProgress?: (done: number, total: number) => void } = {}): Uint8Array {
+    const unknown = this.unknownBytes(data);
+    if (unknown.length && !opts.skipUnknown) throw unknownError(unknown);
+    const n = data.length - (unknown.length ? countUnknown(data, this.byteToId) : 0);
+    const out = opts.inPlace ? data : new Uint8Array(n);
+    const map = this.byteToId;
+    const STEP = 1 << 24;
+    let j = 0;
+    for (let from = 0; from < data.length; from += STEP) {
+      const to = Math.min(data.length, from + STEP);
+      for (let i = from; i < to; i++) {
+        const id = map[data[i]];
+        if (id >= 0) out[j++] = id;
+      }
+      opts.onProgress?.(to, data.length);
+    }
+    return opts.inPlace ? out.subarray(0, n) : out;
   }
 
   /** Ids → bytes. */
@@ -138,6 +162,12 @@ export class ByteVocab {
   oneHot(ids: ArrayLike<number>): tf.Tensor2D {
     return tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(ids), 'int32'), this.size).toFloat() as tf.Tensor2D);
   }
+}
+
+function unknownError(unknown: number[]): UserError {
+  const shown = unknown.slice(0, 12).map(showByte).join(', ');
+  const more = unknown.length > 12 ? ` and ${unknown.length - 12} more` : '';
+  return new UserError(`${unknown.length} byte value(s) not in the model's vocabulary: ${shown}${more} (use skipUnknown / --skip-unknown to drop them)`);
 }
 
 function countUnknown(bytes: Uint8Array, byteToId: Int16Array): number {

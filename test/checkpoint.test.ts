@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ByteVocab, CharModel, decodeSafetensors, encodeSafetensors, loadCheckpoint, NamedArray, saveCheckpoint, UserError, writeDirAtomic } from '../lib';
+import { ByteVocab, CharModel, decodeSafetensors, encodeSafetensors, loadCheckpoint, NamedArray, partFile, readCheckpointMeta, saveCheckpoint, UserError, writeDirAtomic } from '../lib';
 import { hashTree, tmpDir, useCpu } from './helpers';
 
 const vocab = ByteVocab.fromData('hello world');
@@ -57,9 +57,9 @@ test('missing, corrupt, truncated and foreign checkpoints give clear errors and 
     return d;
   };
   const truncated = copy('truncated');
-  const f = path.join(truncated, 'model.safetensors');
+  const f = path.join(truncated, partFile(readCheckpointMeta(truncated), 'model')!);
   fs.writeFileSync(f, fs.readFileSync(f).subarray(0, 100));
-  expectError(truncated, /model.safetensors is corrupt or truncated \(sha256 mismatch\)/);
+  expectError(truncated, /model-[0-9a-f]{12}\.safetensors is corrupt or truncated \(sha256 mismatch\)/);
   const badJson = copy('badjson');
   fs.writeFileSync(path.join(badJson, 'checkpoint.json'), '{"format": ');
   expectError(badJson, /checkpoint.json is corrupt \(not valid JSON\)/);

@@ -114,3 +114,22 @@ test('export refuses a directory holding other files, and the CLI exports a chec
   assert.deepEqual(hashTree(ck), before);
   model.dispose();
 });
+
+test('export runs no orthogonal initializer (no tfjs warning, nothing slow): the layers start from zeros and take our weights', async () => {
+  await useCpu();
+  const model = new CharModel({ modelType: 'lstm', vocabSize: vocab.size, hiddenSize: 64, numLayers: 1, dropout: 0 }, 3); // Wh [64, 256]: > 2000 elements
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => void warnings.push(args.map(String).join(' '));
+  try {
+    const dir = path.join(tmpDir(), 'export');
+    await exportLayersModel(model, vocab, dir);
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+    const lstm = json.modelTopology.config.layers.find((l: { class_name: string }) => l.class_name === 'LSTM');
+    assert.equal(lstm.config.recurrent_initializer.class_name, 'Zeros');
+  } finally {
+    console.warn = warn;
+    model.dispose();
+  }
+  assert.deepEqual(warnings, []);
+});

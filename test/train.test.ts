@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { ByteVocab, CharModel, evaluateLoss, loadCheckpoint, NonFiniteLossError, Trainer, TrainArgs } from '../lib';
+import { ByteVocab, CharModel, evaluateLoss, loadCheckpoint, NonFiniteLossError, partFile, readCheckpointMeta, Trainer, TrainArgs } from '../lib';
 import { hashTree, tmpDir, useCpu } from './helpers';
 
 const text = Buffer.from('the cat sat on the mat. the dog ate the log. '.repeat(40));
@@ -137,7 +137,9 @@ test('interrupting (shouldStop) writes a resumable checkpoint', async () => {
   assert.equal(r.steps, 7);
   const resumed = Trainer.resume(dir, data);
   assert.equal(resumed.step, 7);
-  assert.ok(fs.existsSync(path.join(dir, 'trainer.safetensors')));
+  assert.ok(fs.existsSync(path.join(dir, partFile(readCheckpointMeta(dir), 'trainer')!)));
+  resumed.dispose();
+  resumed.model.dispose();
 });
 
 test('resuming on different data is refused', async () => {
