@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { describeBackend, initBackend } from '../lib/backend';
-import { loadCheckpoint, readCheckpointMeta, saveCheckpoint } from '../lib/checkpoint';
+import { loadCheckpoint, partFile, readCheckpointMeta, saveCheckpoint } from '../lib/checkpoint';
 import { Corpus, loadCorpus, sha256, splitCorpus } from '../lib/corpus';
 import { evaluateLoss } from '../lib/evaluate';
 import { toBits } from '../lib/loss';
@@ -63,7 +63,10 @@ export async function exportShipped(recipe: Recipe, targets: string[] = []): Pro
   const seconds = sittings.reduce((s, x) => s + x.seconds, 0);
   const bytes = sittings.reduce((s, x) => s + (x.toStep - x.fromStep), 0) * recipe.train.batchSize * recipe.train.seqLength;
   const out = path.join(modelsDir(), recipe.name);
+  // A clean directory (a re-export must not keep the previous weights next to the new ones); resume/ stays.
+  if (fs.existsSync(out)) for (const f of fs.readdirSync(out)) if (f !== 'resume') fs.rmSync(path.join(out, f), { recursive: true, force: true });
   saveCheckpoint(out, { model, vocab });
+  const weightsFile = partFile(readCheckpointMeta(out), 'model')!;
   // The best checkpoint records the step it was taken at (weights only: not resumable).
   const bestStep = (readCheckpointMeta(from).training as { step?: number } | undefined)?.step ?? training.step;
   const epochSteps = Math.floor((corpus.data.length - val.length) / (recipe.train.batchSize * recipe.train.seqLength));
@@ -91,7 +94,7 @@ export async function exportShipped(recipe: Recipe, targets: string[] = []): Pro
     sample: text,
     notes: targets,
     history: training.history.val.map((v) => ({ step: v.step, loss: Number(v.loss.toFixed(4)) })),
-    weights: { file: 'model.safetensors', bytes: fs.statSync(path.join(out, 'model.safetensors')).size, dtype: 'F32' },
+    weights: { file: weightsFile, bytes: fs.statSync(path.join(out, weightsFile)).size, dtype: 'F32' },
   };
   fs.writeFileSync(path.join(out, 'card.json'), JSON.stringify(card, null, 1) + '\n');
   writeModelsReadme();

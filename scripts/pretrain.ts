@@ -16,7 +16,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { execSync } from 'child_process';
 import { describeBackend, initBackend } from '../lib/backend';
-import { loadCheckpoint, saveCheckpoint } from '../lib/checkpoint';
+import { loadCheckpoint, readCheckpointMeta, saveCheckpoint } from '../lib/checkpoint';
 import { loadCorpus, splitCorpus } from '../lib/corpus';
 import { UserError } from '../lib/errors';
 import { CharModel } from '../lib/model';
@@ -92,7 +92,8 @@ function seedFromShipped(name: string): void {
 export function shipResume(name: string): void {
   const dir = workDir(name);
   const files = new Map<string, Uint8Array>();
-  for (const f of fs.readdirSync(path.join(dir, 'train'))) files.set(f, fs.readFileSync(path.join(dir, 'train', f)));
+  const meta = readCheckpointMeta(path.join(dir, 'train'));
+  for (const f of ['checkpoint.json', ...Object.keys(meta.files)]) files.set(f, fs.readFileSync(path.join(dir, 'train', f)));
   files.set('sittings.json', fs.readFileSync(path.join(dir, 'sittings.json')));
   writeDirAtomic(path.join(modelsDir(), name, 'resume'), files);
 }
