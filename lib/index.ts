@@ -12,6 +12,7 @@ export * from './embedding';
 export * from './errors';
 export * from './evaluate';
 export * from './export';
+export * from './export-html';
 export * from './loss';
 export * from './model';
 export * from './ops';
