@@ -50,7 +50,7 @@ export async function pageFiles(model: CharModel, vocab: ByteVocab, args: Export
     `  vocab: ${scriptJson(JSON.parse(files.get('vocab.json') as string))},\n` +
     `  weightsBase64: "${Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength).toString('base64')}"\n};\n`;
   const { modelType, numLayers, hiddenSize } = model.config;
-  const title = args.title ?? `unreasonable: a ${modelType.toUpperCase()} ${numLayers}×${hiddenSize} writing bytes`;
+  const title = args.title ?? `unreasonable: ${modelType.toUpperCase()} ${numLayers}×${hiddenSize}, one byte at a time`;
   const html = fs
     .readFileSync(path.join(WEB_DIR, 'index.html'), 'utf8')
     .replace(/__TITLE__/g, escapeHtml(title))

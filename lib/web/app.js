@@ -32,6 +32,10 @@
       var c = layer.config;
       if (i === 0 && c.batch_input_shape) c.batch_input_shape[0] = 1;
       if (layer.class_name === 'LSTM' || layer.class_name === 'SimpleRNN' || layer.class_name === 'GRU') c.stateful = true;
+      // The weights are loaded over the initial ones: skip the (slow, orthogonal) random init.
+      ['kernel_initializer', 'recurrent_initializer', 'embeddings_initializer'].forEach(function (k) {
+        if (c[k]) c[k] = { class_name: 'Zeros', config: {} };
+      });
       // The sampler divides logits by the temperature (as lib/sample.ts does): drop the softmax.
       if (i === layers.length - 1 && layer.class_name === 'Dense') c.activation = 'linear';
     });
