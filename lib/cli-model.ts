@@ -11,6 +11,7 @@ import { UsageError, UserError } from './errors';
 import { listPretrained, pretrainedDir, readCard } from './pretrained';
 import { evaluateLoss } from './evaluate';
 import { exportLayersModel } from './export';
+import { exportHtmlPage } from './export-html';
 import { toBits } from './loss';
 import { sample } from './sample';
 import { loadAnyCheckpoint } from './torch';
@@ -125,16 +126,32 @@ export async function runEval(opts: EvalOptions, global: GlobalOptions): Promise
 }
 
 export interface ExportOptions extends ModelSource {
-  out: string;
+  /** Directory for the LayersModel files. */
+  out?: string;
+  /** Directory for the standalone web page (lib/export-html.ts). */
+  html?: string;
+  /** The page's initial prime text. */
+  prime?: string;
 }
 
-/** Write the model as a TF.js LayersModel (model.json + weights.bin + vocab.json). */
+/** Write the model as a TF.js LayersModel (model.json + weights.bin + vocab.json) and/or a web page. */
 export async function runExport(opts: ExportOptions, global: GlobalOptions): Promise<number> {
-  if (path.resolve(opts.out) === path.resolve(modelDir(opts))) throw new UserError('--out must be a different directory from the checkpoint');
+  if (!opts.out && !opts.html) throw new UserError('export needs --out DIR (a LayersModel) or --html DIR (a web page), or both');
+  const from = modelDir(opts);
+  for (const [flag, dir] of [['--out', opts.out], ['--html', opts.html]] as const) {
+    if (dir && path.resolve(dir) === path.resolve(from)) throw new UserError(`${flag} must be a different directory from the checkpoint`);
+  }
+  if (opts.out && opts.html && path.resolve(opts.out) === path.resolve(opts.html)) throw new UserError('--out and --html must be different directories');
   const { model, vocab, log } = await load(opts, global);
   try {
-    const r = await exportLayersModel(model, vocab, opts.out);
-    log.info(`exported ${r.files.join(', ')} (${r.bytes} bytes) to ${r.dir}: load with tf.loadLayersModel; input one-hot [batch, time, ${vocab.size}]`);
+    if (opts.out) {
+      const r = await exportLayersModel(model, vocab, opts.out);
+      log.info(`exported ${r.files.join(', ')} (${r.bytes} bytes) to ${r.dir}: load with tf.loadLayersModel; input one-hot [batch, time, ${vocab.size}]`);
+    }
+    if (opts.html) {
+      const r = await exportHtmlPage(model, vocab, opts.html, { prime: opts.prime });
+      log.info(`wrote a web page (${r.files.length} files, ${r.bytes} bytes) to ${r.dir}: open ${path.join(r.dir, 'index.html')} in a browser (offline, file:// or any static server)`);
+    }
   } finally {
     model.dispose();
   }

@@ -4,7 +4,7 @@
  *   unreasonable train   --corpus NAME|PATH --checkpoint DIR [--resume] [model, batch, optimizer flags]
  *   unreasonable sample  --checkpoint DIR [--length 500 --temperature 1 --prime TEXT --seed 0]
  *   unreasonable eval    --checkpoint DIR --text FILE [--json]
- *   unreasonable export  --checkpoint DIR --out DIR2
+ *   unreasonable export  --checkpoint DIR --out DIR2 | --html DIR3
  *   unreasonable corpora [fetch NAME]
  *
  * Exit codes: 0 ok, 1 failure (one line "error: …" on stderr), 2 usage error (bad flag or value),
@@ -141,11 +141,14 @@ Example:
 
   program
     .command('export')
-    .description('write an LSTM/RNN checkpoint as a TensorFlow.js LayersModel (model.json, weights.bin, vocab.json)')
+    .description('write an LSTM/RNN checkpoint as a TensorFlow.js LayersModel (model.json, weights.bin, vocab.json) and/or a web page that generates text')
     .option('--checkpoint <dir>', 'checkpoint directory (ours or PyTorch)')
     .option('--pretrained <name>', 'a shipped model instead of --checkpoint (see `unreasonable models`)')
-    .requiredOption('--out <dir>', 'output directory (new, empty, or an earlier export)')
-    .addHelpText('after', '\nLoad it with tf.loadLayersModel(".../model.json"); input one-hot [batch, time, vocab], output next-byte probabilities.\n')
+    .option('--out <dir>', 'LayersModel output directory (new, empty, or an earlier export)')
+    .option('--html <dir>', 'standalone web page directory (new, empty, or an earlier page): open its index.html, works offline')
+    .option('--prime <text>', "the page's initial prime text")
+    .addHelpText('after', '\nLoad the LayersModel with tf.loadLayersModel(".../model.json"); input one-hot [batch, time, vocab], output next-byte probabilities.\n' +
+      'The page (--html) samples like `unreasonable sample`: the same seed, temperature, prime and length give the same text.\n')
     .action(async (opts: ExportOptions, cmd: Command) => {
       const { runExport } = require('./cli-model') as typeof import('./cli-model');
       exit(await runExport(opts, globals(cmd)));

@@ -15,6 +15,7 @@ export * from './errors';
 export * from './evaluate';
 export * from './export';
 export * from './lock';
+export * from './export-html';
 export * from './loss';
 export * from './model';
 export * from './ops';

@@ -1,11 +1,17 @@
 /**
  * Plotly charts for the tslab notebooks, plus static PNG/SVG export.
  *
- * Rendering model (works in the classic notebook, in nbconvert HTML and offline):
- *   - plotly.js (plotly.js-dist-min) is embedded ONCE per kernel session as an inline
- *     `<script>` via tslab's `display.html` (no CDN, no MIME-renderer extension needed);
- *   - every chart is a `<div>` followed by `<script>Plotly.newPlot(...)</script>`.
- * The classic notebook and nbconvert's HTML do not render plotly MIME bundles, hence HTML.
+ * Rendering model: every chart is ONE display bundle (lib/display.ts sends whole bundles
+ * through tslab's kernel internals; tslab's public `display` sends one MIME type per output):
+ *   - `application/vnd.plotly.v1+json` {data, layout, config}: drawn natively by JupyterLab /
+ *     Notebook 7 with plotly's renderer (`pip install plotly`), VS Code and nteract, with no
+ *     scripts, so also in untrusted notebooks;
+ *   - `text/html`: a `<div>` + `<script>Plotly.newPlot(...)</script>` for the classic Notebook,
+ *     nbconvert HTML and trusted JupyterLab without the renderer. plotly.js (plotly.js-dist-min)
+ *     is embedded ONCE per kernel session as an inline `<script>` (offline, no CDN); a chart that
+ *     finds no `window.Plotly` waits briefly, then fetches the same version from jsDelivr, and
+ *     otherwise shows a visible message saying how to fix it (never a blank space);
+ *   - `text/plain`: a one-line summary.
  *
  * `liveTraining()` gives a throttled progress callback that redraws a progress line and a
  * loss chart in place (tslab `newDisplay()` + update_display_data).
@@ -23,6 +29,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { BundleDisplay, displayBundle, MimeBundle, newBundleDisplay } from './display';
 import { isNotebook } from './nb';
 
 // ---------------------------------------------------------------------------------------
@@ -120,27 +127,88 @@ function newId(prefix: string): string {
 
 const DEFAULT_CONFIG: Record<string, unknown> = { responsive: true, displaylogo: false };
 
-/**
- * The HTML for one chart: a `<div>` and a `<script>` that calls `Plotly.newPlot`. Needs
- * `window.Plotly` (see `ensurePlotly`); if it is missing the div says so instead of
- * staying silently empty.
- */
-export function figureHtml(fig: Figure, opts: ShowOptions = {}): string {
-  const id = newId('plt');
+/** The MIME type of plotly figures (JupyterLab's plotly renderer, VS Code, nteract). */
+export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
+
+/** plotly.js-dist-min's version (the one embedded and, as a last resort, fetched). */
+export function plotlyVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return (require('plotly.js-dist-min/package.json') as { version: string }).version;
+}
+
+/** Where a chart whose page lacks plotly.js fetches it (the same version, from npm via jsDelivr). */
+export function plotlyCdnUrl(): string {
+  return `https://cdn.jsdelivr.net/npm/plotly.js-dist-min@${plotlyVersion()}/plotly.min.js`;
+}
+
+/** What a chart says when it cannot be drawn (also the text scripts-free viewers show). */
+export const PLOT_NOT_SHOWN =
+  'plot not shown: plotly.js is not loaded in this page. Classic Notebook: File > Trust Notebook, or ' +
+  'Kernel > Restart & Run All. JupyterLab / Notebook 7: trust the notebook (or pip install plotly for its ' +
+  'chart renderer) and re-run the cells. Offline pages: re-run the notebook from the top.';
+
+/** The figure as plotly's MIME type wants it: `{data, layout, config}`, plain JSON. */
+export function figureJson(fig: Figure, opts: ShowOptions = {}): { data: unknown[]; layout: Layout; config: Record<string, unknown> } {
   const height = typeof fig.layout.height === 'number' ? fig.layout.height : opts.height ?? 380;
   const layout: Layout = { autosize: true, height, margin: { t: 48, r: 24, b: 48, l: 60 }, ...fig.layout };
   const config = { ...DEFAULT_CONFIG, ...(fig.config ?? {}) };
+  // Through scriptJson: typed arrays become arrays, undefined values drop out.
+  return JSON.parse(scriptJson({ data: fig.data, layout, config })) as { data: unknown[]; layout: Layout; config: Record<string, unknown> };
+}
+
+/**
+ * The HTML for one chart: a `<div>` and a `<script>` that calls `Plotly.newPlot`. The div
+ * starts out holding a visible "plot not shown" message (what viewers that run no scripts show).
+ * Without `window.Plotly` (a reload, a lazily rendered notebook, or an output rendered before
+ * the embedding one) the script waits briefly for it, then fetches the same plotly.js version
+ * once per page from jsDelivr, and leaves the message in place if that fails too.
+ */
+export function figureHtml(fig: Figure, opts: ShowOptions = {}): string {
+  const id = newId('plt');
+  const json = figureJson(fig, opts);
+  const height = json.layout.height as number;
   return (
-    `<div id="${id}" class="unreasonable-plot" style="width:100%;min-height:${height}px"></div>\n` +
+    `<div id="${id}" class="unreasonable-plot" style="width:100%;min-height:${height}px">` +
+    `<div class="unreasonable-plot-msg" style="padding:8px;border:1px dashed #c99;color:#933;font:13px sans-serif">` +
+    `[${escapeHtml(PLOT_NOT_SHOWN)}]</div></div>\n` +
     `<script type="text/javascript">(function () {\n` +
     `  var el = document.getElementById(${scriptJson(id)});\n` +
     `  if (!el) return;\n` +
-    `  if (!window.Plotly) { el.style.minHeight = ''; el.textContent = ` +
-    `'[plot not shown: plotly.js is not loaded in this page; re-run the notebook from the top ` +
-    `(Kernel > Restart & Run All)]'; return; }\n` +
-    `  window.Plotly.newPlot(el, ${scriptJson(fig.data)}, ${scriptJson(layout)}, ${scriptJson(config)});\n` +
+    `  var fig = ${scriptJson(json)};\n` +
+    `  function draw() { el.innerHTML = ''; window.Plotly.newPlot(el, fig.data, fig.layout, fig.config); }\n` +
+    `  if (window.Plotly) { draw(); return; }\n` +
+    `  var msg = el.firstChild, text = msg.textContent, t0 = Date.now();\n` +
+    `  msg.textContent = '[loading plotly.js ...]';\n` +
+    `  function failed() { msg.textContent = text; el.style.minHeight = ''; }\n` +
+    `  function load() {\n` +
+    `    var w = window, p = w.__unreasonablePlotlyLoad;\n` +
+    `    if (!p) p = w.__unreasonablePlotlyLoad = new Promise(function (ok, bad) {\n` +
+    `      var s = document.createElement('script');\n` +
+    `      s.src = ${scriptJson(plotlyCdnUrl())};\n` +
+    `      s.onload = function () { w.Plotly ? ok() : bad(); };\n` +
+    `      s.onerror = function () { bad(); };\n` +
+    `      document.head.appendChild(s);\n` +
+    `    });\n` +
+    `    p.then(draw, failed);\n` +
+    `  }\n` +
+    `  (function wait() {\n` +
+    `    if (window.Plotly) draw(); else if (Date.now() - t0 < 1500) setTimeout(wait, 100); else load();\n` +
+    `  })();\n` +
     `})();</script>`
   );
+}
+
+/**
+ * One chart as a display bundle: plotly's MIME type (rendered natively by JupyterLab with
+ * plotly's renderer, VS Code, nteract), the HTML fallback (classic Notebook, nbconvert, trusted
+ * JupyterLab without the renderer) and a one-line text/plain summary.
+ */
+export function figureBundle(fig: Figure, opts: ShowOptions = {}): MimeBundle {
+  return {
+    [PLOTLY_MIME]: figureJson(fig, opts),
+    'text/html': figureHtml(fig, opts),
+    'text/plain': textSummary(fig),
+  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -156,7 +224,10 @@ const EMBEDDED = Symbol.for('unreasonable.plot.plotlyEmbedded');
 export function ensurePlotly(force = false): void {
   const g = globalThis as Record<symbol, unknown>;
   if (!isNotebook() || (g[EMBEDDED] && !force)) return;
-  tslab().display.html(plotlyScriptTag());
+  displayBundle({
+    'text/html': plotlyScriptTag(),
+    'text/plain': `[plotly.js ${plotlyVersion()} embedded for the HTML charts below]`,
+  });
   g[EMBEDDED] = true;
 }
 
@@ -185,7 +256,7 @@ export function show(fig: Figure, opts: ShowOptions = {}): void {
     return;
   }
   ensurePlotly();
-  tslab().display.html(figureHtml(fig, opts));
+  displayBundle(figureBundle(fig, opts));
 }
 
 /** Build a figure from traces and a layout. */
@@ -442,7 +513,8 @@ export function liveTraining(opts: LiveTrainingOptions = {}): LiveTraining {
   const valLosses: number[] = [];
   const stats: LiveTrainingStats = { calls: 0, renders: 0, overheadMs: 0 };
   const notebook = isNotebook();
-  let display: TslabDisplay | undefined;
+  let progressDisplay: BundleDisplay | undefined;
+  let chartDisplay: BundleDisplay | undefined;
   let last: TrainingProgress | undefined;
   let lastRender = -Infinity;
   let t0 = 0;
@@ -489,12 +561,15 @@ export function liveTraining(opts: LiveTrainingOptions = {}): LiveTraining {
     const head =
       `<div class="unreasonable-progress" style="font-family:monospace;font-size:13px">` +
       `${done ? '✔ ' : ''}${escapeHtml(line)}</div>${bar}`;
-    const html = opts.chart === false ? head : head + figureHtml(chartFigure(), { height });
-    if (!display) {
-      ensurePlotly();
-      display = tslab().newDisplay();
+    // Two outputs redrawn in place: the progress line, and the chart as its own bundle (so a
+    // frontend that draws the plotly MIME type natively still shows the line above it).
+    if (!progressDisplay) {
+      if (opts.chart !== false) ensurePlotly();
+      progressDisplay = newBundleDisplay();
+      if (opts.chart !== false) chartDisplay = newBundleDisplay();
     }
-    display.html(html);
+    progressDisplay.show({ 'text/html': head, 'text/plain': `${done ? '✔ ' : ''}${line}` });
+    chartDisplay?.show(figureBundle(chartFigure(), { height }));
   }
 
   const cb = ((p: TrainingProgress): void => {
@@ -662,7 +737,7 @@ export async function savePlot(fig: Figure, basePath: string, opts: SavePlotOpti
 export async function showStatic(fig: Figure, opts: StaticOptions = {}): Promise<Buffer> {
   const { png } = await renderStatic(fig, ['png'], opts);
   if (!png) throw new Error('showStatic: no PNG rendered');
-  if (isNotebook()) tslab().display.png(png);
+  if (isNotebook()) displayBundle({ 'image/png': png, 'text/plain': `${textSummary(fig)} (PNG)` });
   else console.log(`${textSummary(fig)} (PNG ${png.length} bytes)`);
   return png;
 }

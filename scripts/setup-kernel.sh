@@ -20,7 +20,7 @@ fi
 need_jupyter() {
   cat >&2 <<MSG
 setup-kernel: Jupyter is not available${1:+ ($1)}.
-  The notebooks need the classic Jupyter Notebook plus nbclient/nbconvert for Python 3:
+  The notebooks need a Jupyter app (JupyterLab, Notebook 7 or the classic Notebook) plus nbclient/nbconvert for Python 3:
     Debian/Ubuntu:  sudo apt-get install jupyter-notebook python3-nbclient python3-nbconvert
     elsewhere:      python3 -m pip install notebook nbclient nbconvert
   then run this again (set PYTHON=/path/to/python3 if it is not /usr/bin/python3).
@@ -29,7 +29,7 @@ MSG
 }
 
 [ -n "$PY" ] && [ -x "$PY" ] || need_jupyter "no python3 at ${PY:-\$PATH}"
-"$PY" -c "import jupyter_client, notebook" 2>/dev/null || need_jupyter "$PY cannot import jupyter_client/notebook"
+"$PY" -c "import jupyter_client" 2>/dev/null || need_jupyter "$PY cannot import jupyter_client"
 
 if [ ! -x node_modules/.bin/tslab ]; then
   echo "setup-kernel: node_modules/.bin/tslab is missing; run 'npm install' first." >&2

@@ -130,6 +130,40 @@ test('the runner fails on TypeScript errors and exceptions and prints the cell s
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+test('the executed notebook stores every chart as one bundle: plotly MIME type, HTML fallback, text', () => {
+  const executed = path.join(outDir, `${SETUP_NB}.ipynb`);
+  assert.ok(fs.existsSync(executed), 'the smoke run did not write the executed notebook');
+  type Output = { output_type: string; data?: Record<string, unknown> };
+  const nb = JSON.parse(fs.readFileSync(executed, 'utf8')) as { cells: { outputs?: Output[] }[] };
+  const outputs = nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.output_type === 'display_data');
+  const PLOTLY = 'application/vnd.plotly.v1+json';
+  const charts = outputs.filter((o) => o.data && PLOTLY in o.data);
+  // 00-setup-check draws a line chart, a heatmap and the live training chart.
+  assert.equal(charts.length, 3, JSON.stringify(outputs.map((o) => Object.keys(o.data ?? {}))));
+  for (const o of charts) {
+    const fig = o.data?.[PLOTLY] as { data?: unknown[]; layout?: unknown; config?: unknown };
+    assert.equal(typeof fig, 'object', 'the plotly figure must be stored as a JSON object');
+    assert.ok(Array.isArray(fig.data) && fig.data.length > 0, 'no traces');
+    assert.equal(typeof fig.layout, 'object');
+    assert.equal(typeof fig.config, 'object');
+    const html = o.data?.['text/html'];
+    const htmlText = Array.isArray(html) ? html.join('') : String(html);
+    assert.match(htmlText, /Plotly\.newPlot/, 'HTML fallback missing');
+    assert.match(htmlText, /plot not shown/, 'the fallback must carry a visible message for script-less viewers');
+    assert.ok(o.data?.['text/plain'], 'text/plain missing');
+  }
+  // No chart is sent as HTML alone any more (every HTML output with newPlot is one of the bundles).
+  const htmlOnly = outputs.filter((o) => o.data && !(PLOTLY in o.data) && /Plotly\.newPlot/.test(JSON.stringify(o.data['text/html'] ?? '')));
+  assert.equal(htmlOnly.length, 0);
+  // The live chart's last update (the final, finished state) is what was saved.
+  const live = charts[2].data?.[PLOTLY] as { data: { name: string }[] };
+  const names = live.data.map((t) => t.name);
+  assert.equal(names.length, 3, JSON.stringify(names));
+  assert.equal(names[0], 'train');
+  assert.match(names[1], /^train \(EMA /);
+  assert.equal(names[2], 'val');
+});
+
 interface PageReport {
   plots: number;
   svgs: number;

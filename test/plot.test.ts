@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
+  CHROMIUM_ARGS,
   chromiumPath,
   downsample,
   ema,
@@ -16,8 +17,10 @@ import {
   formatDuration,
   formatRate,
   heatmapFigure,
+  htmlPage,
   lineFigure,
   liveTraining,
+  plotlyCdnUrl,
   progressLine,
   savePlot,
   scriptJson,
@@ -63,7 +66,8 @@ test('figureHtml: a div and a newPlot call for that div, with a fallback when pl
   const id = /<div id="(plt-[0-9a-f]+)"/.exec(html)?.[1];
   assert.ok(id, html);
   assert.ok(html.includes(`document.getElementById("${id}")`), html);
-  assert.match(html, /window\.Plotly\.newPlot\(el, \[\{"type":"scatter","mode":"lines","x":\[0,1,2\],"y":\[3,2,1\],"name":"train"\}\]/);
+  assert.match(html, /var fig = \{"data":\[\{"type":"scatter","mode":"lines","x":\[0,1,2\],"y":\[3,2,1\],"name":"train"\}\]/);
+  assert.match(html, /window\.Plotly\.newPlot\(el, fig\.data, fig\.layout, fig\.config\)/);
   assert.match(html, /plot not shown/);
   assert.notEqual(/plt-[0-9a-f]+/.exec(figureHtml(fig))?.[0], id, 'ids must be unique');
 });
@@ -165,4 +169,47 @@ test('savePlot writes a PNG and an SVG rendered by Chromium', { timeout: 120_000
   assert.equal((svg.match(/class="trace scatter/g) ?? []).length, 2, 'two line traces in the SVG');
   assert.match(svg, /static export/);
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('a chart on a page without plotly.js fetches it, or else shows how to fix it (Chromium)', { timeout: 120_000 }, async () => {
+  const { chromium } = require('playwright-core') as typeof import('playwright-core');
+  const fig = lineFigure([{ y: [3, 2, 1], name: 'train' }], { title: 'loss' });
+  // Two charts, no plotly.js embedded: as after a reload, or a lazily rendered notebook.
+  const page = htmlPage(figureHtml(fig) + figureHtml(fig));
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: [...CHROMIUM_ARGS] });
+  try {
+    // 1. The CDN answers (served here from node_modules, the machine is offline): both charts draw,
+    //    and plotly.js is fetched once.
+    let fetched = 0;
+    const ctx = await browser.newContext();
+    await ctx.route('**/*', async (route) => {
+      if (route.request().url() === plotlyCdnUrl()) {
+        fetched++;
+        await route.fulfill({ status: 200, contentType: 'text/javascript', path: require.resolve('plotly.js-dist-min') });
+      } else await route.abort();
+    });
+    const p1 = await ctx.newPage();
+    await p1.setContent(page);
+    await p1.locator('.unreasonable-plot svg.main-svg').nth(1).waitFor({ timeout: 60_000 });
+    assert.equal(await p1.locator('.js-plotly-plot').count(), 2);
+    assert.equal(await p1.getByText('plot not shown').count(), 0);
+    assert.equal(fetched, 1, 'plotly.js must be fetched once per page');
+    await ctx.close();
+    // 2. Offline: the message stays, visible, naming the fixes.
+    const ctx2 = await browser.newContext();
+    await ctx2.route('**/*', (route) => route.abort());
+    const p2 = await ctx2.newPage();
+    await p2.setContent(page);
+    // It first says it is loading, then (the fetch failed) shows the message again.
+    await p2.getByText('plot not shown').nth(1).waitFor({ timeout: 30_000 });
+    await p2.waitForTimeout(300);
+    assert.equal(await p2.getByText('loading plotly.js').count(), 0);
+    assert.equal(await p2.locator('svg.main-svg').count(), 0);
+    const msg = p2.locator('.unreasonable-plot-msg').first();
+    assert.ok(await msg.isVisible());
+    assert.match((await msg.textContent()) ?? '', /Trust Notebook.*Restart & Run All.*pip install plotly/);
+    await ctx2.close();
+  } finally {
+    await browser.close();
+  }
 });
