@@ -45,6 +45,8 @@ export interface Recipe {
   features: string[];
   /** Held-out bytes recorded for the feature search (the start of the validation text). */
   featureBytes: number;
+  /** What the model is meant to reach (issue targets): held-out loss at most, best |r| per feature at least. */
+  targets: { valLoss?: number; features?: Record<string, number> };
 }
 
 export const RECIPES: Recipe[] = [
@@ -58,6 +60,7 @@ export const RECIPES: Recipe[] = [
     train: { batchSize: 64, seqLength: 100, epochs: 20, optimizer: 'adam', learningRate: 2e-3, lrDecay: 0.9, lrDecayAfter: 6, gradClip: 5, evalEvery: 165 },
     features: ['column', 'inWord'],
     featureBytes: 20000,
+    targets: { valLoss: 1.5 },
   },
   {
     name: 'moby-dick',
@@ -69,6 +72,7 @@ export const RECIPES: Recipe[] = [
     train: { batchSize: 64, seqLength: 100, epochs: 20, optimizer: 'adam', learningRate: 2e-3, lrDecay: 0.9, lrDecayAfter: 8, gradClip: 5, evalEvery: 180 },
     features: ['inQuotesLine', 'inQuotes', 'wordStart'],
     featureBytes: 30000,
+    targets: { features: { inQuotesLine: 0.8 } },
   },
   {
     name: 'linux',
@@ -80,6 +84,7 @@ export const RECIPES: Recipe[] = [
     train: { batchSize: 64, seqLength: 100, epochs: 6, optimizer: 'adam', learningRate: 2e-3, lrDecay: 0.85, lrDecayAfter: 3, gradClip: 5, evalEvery: 350 },
     features: ['column', 'inComment', 'bracketDepth'],
     featureBytes: 30000,
+    targets: { features: { column: 0.95, inComment: 0.9, bracketDepth: 0.8 } },
   },
 ];
 

@@ -47,7 +47,23 @@ export function measure(model: CharModel, vocab: ByteVocab, recipe: Recipe, val:
 
 export const SAMPLE_PRIMES: Record<string, string> = { shakespeare: 'ROMEO:\n', 'moby-dick': 'Call me Ishmael.', linux: '#include <linux/' };
 
-export async function exportShipped(recipe: Recipe, targets: string[] = []): Promise<ModelCard> {
+/** The card's notes: each target not reached, what was reached after how long, and what more it needs. */
+export function targetNotes(recipe: Recipe, m: ReturnType<typeof measure>, steps: number, totalSteps: number, seconds: number, epochs: number): string[] {
+  const notes: string[] = [];
+  const h = (seconds / 3600).toFixed(1);
+  const more = steps < totalSteps
+    ? `the recipe run is at step ${steps} of ${totalSteps} (${epochs} epochs, ${h} h on one core): continue it with \`npm run pretrain -- ${recipe.name}\` (the remaining ${totalSteps - steps} steps take about ${((seconds / Math.max(1, steps)) * (totalSteps - steps) / 3600).toFixed(1)} h more at this speed), and a larger model (more hidden units) if that is not enough`
+    : `the recipe's ${totalSteps} steps are done: a larger model or more epochs would be needed`;
+  const t = recipe.targets;
+  if (t.valLoss !== undefined && m.validation.loss > t.valLoss) notes.push(`target: held-out loss ≤ ${t.valLoss} nats/byte; reached ${m.validation.loss.toFixed(3)} after ${h} h; ${more}`);
+  for (const [f, want] of Object.entries(t.features ?? {})) {
+    const got = Math.abs(m.features[f]?.r ?? 0);
+    if (got < want) notes.push(`target: a unit with |r| ≥ ${want} for ${f}; best reached ${got.toFixed(3)} after ${h} h; ${more}`);
+  }
+  return notes;
+}
+
+export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
   const info = await initBackend();
   const dir = workDir(recipe.name);
   const from = fs.existsSync(path.join(dir, 'best', 'checkpoint.json')) ? path.join(dir, 'best') : path.join(dir, 'train');
@@ -92,7 +108,7 @@ export async function exportShipped(recipe: Recipe, targets: string[] = []): Pro
     featureFrom: FEATURE_FROM,
     samplePrime: prime,
     sample: text,
-    notes: targets,
+    notes: targetNotes(recipe, m, bestStep, training.args.totalSteps, seconds, Number((bestStep / epochSteps).toFixed(2))),
     history: training.history.val.map((v) => ({ step: v.step, loss: Number(v.loss.toFixed(4)) })),
     weights: { file: weightsFile, bytes: fs.statSync(path.join(out, weightsFile)).size, dtype: 'F32' },
   };

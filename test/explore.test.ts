@@ -15,7 +15,7 @@ import { CHROMIUM_ARGS, chromiumPath } from '../lib/plot';
 import { record, Recording, topPredictions } from '../lib/record';
 import { activationColor } from '../lib/viz/text';
 import { dequantize, exploreSize, explorerData, explorerFragment, explorerHtml, MAX_EXPLORE_VALUES, quantize, saveExplorer } from '../lib/viz/explore';
-import { randomArray, tmpDir, useCpu } from './helpers';
+import { quoteText, randomArray, tmpDir, useCpu } from './helpers';
 
 // Browser globals used inside page.evaluate (the project compiles without the DOM library).
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -90,30 +90,6 @@ test('size bound: a 2×512 LSTM over 5,000 bytes fits with h (a few MB), h and c
 // ------------------------------------------------------------------------------------------
 // The hand-built model
 
-/** Words, a quote mark every few words, lines of 10–70 bytes (pseudo-random, fixed). */
-function quoteText(n: number, seed = 7): string {
-  const rng = new Rng(seed);
-  const words = ['the', 'whale', 'said', 'sea', 'ship', 'Ahab', 'of', 'and', 'a', 'white', 'to', 'it', 'was'];
-  let s = '';
-  let line = 0;
-  let lineLen = 10 + Math.floor(rng.uniform(0, 60));
-  while (s.length < n) {
-    let w = words[Math.floor(rng.uniform(0, words.length))];
-    if (rng.uniform(0, 1) < 0.15) w = `"${w}`;
-    else if (rng.uniform(0, 1) < 0.15) w = `${w}"`;
-    s += w;
-    line += w.length;
-    if (line >= lineLen) {
-      s += '\n';
-      line = 0;
-      lineLen = 10 + Math.floor(rng.uniform(0, 60));
-    } else {
-      s += ' ';
-      line++;
-    }
-  }
-  return s;
-}
 
 const H = 8;
 const U = 2; // the quote latch: layer 0, unit 2

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib';
+import { initBackend, Rng } from '../lib';
 
 export async function useCpu(): Promise<void> {
   await initBackend('cpu');
@@ -69,4 +69,45 @@ export function finiteDifference(v: tf.Variable, i: number, loss: () => tf.Scala
   const numeric = (at(eps) - at(-eps)) / (2 * eps);
   v.assign(tf.tensor(base, v.shape));
   return numeric;
+}
+
+/**
+ * Text with quoted spans and lines of varied length: words from a small list, a quote every
+ * few words, a newline every 10–70 bytes (pseudo-random but fixed). For hand-built quote latches.
+ */
+export function quoteText(n: number, seed = 7): string {
+  const rng = new Rng(seed);
+  const words = ['the', 'whale', 'said', 'sea', 'ship', 'Ahab', 'of', 'and', 'a', 'white', 'to', 'it', 'was'];
+  let s = '';
+  let line = 0;
+  let lineLen = 10 + Math.floor(rng.uniform(0, 60));
+  while (s.length < n) {
+    let w = words[Math.floor(rng.uniform(0, words.length))];
+    if (rng.uniform(0, 1) < 0.15) w = `"${w}`;
+    else if (rng.uniform(0, 1) < 0.15) w = `${w}"`;
+    s += w;
+    line += w.length;
+    if (line >= lineLen) {
+      s += '\n';
+      line = 0;
+      lineLen = 10 + Math.floor(rng.uniform(0, 60));
+    } else {
+      s += ' ';
+      line++;
+    }
+  }
+  return s;
+}
+
+/** Debian's python3 with torch (correct, if slow), or undefined: the reason is passed to `skip`. */
+export function torchPython(skip: (why: string) => void): { py: string; env: NodeJS.ProcessEnv } | undefined {
+  const py = '/usr/bin/python3';
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', GOMP_SPINCOUNT: '0' };
+  try {
+    require('child_process').execFileSync(py, ['-c', 'import torch'], { stdio: 'ignore', env });
+    return { py, env };
+  } catch {
+    skip(`PyTorch is not available (${py} -c "import torch" failed): skipped the comparison with torch`);
+    return undefined;
+  }
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { ByteVocab, CharModel, NamedArray, Rng } from '../lib/index';
 import { bracketDepth, column, featureSeries, formatScore, inBrackets, inComment, inQuotes, inQuotesLine, isByte, pearson, searchUnits, wordStart } from '../lib/neurons';
 import { record } from '../lib/record';
-import { useCpu } from './helpers';
+import { quoteText, useCpu } from './helpers';
 
 const series = (f: Parameters<typeof featureSeries>[0], s: string) => Array.from(featureSeries(f, new Uint8Array(Buffer.from(s))));
 
@@ -30,33 +30,6 @@ test('built-in features: quotes, column, brackets, C comments, word starts', () 
   assert.equal(pearson([1, 1, 1], [1, 2, 3]), 0, 'constant series');
 });
 
-/**
- * Text with quoted spans and lines of varied length: words from a small list, a quote every
- * few words, a newline every 10–70 bytes (pseudo-random but fixed).
- */
-function quoteText(n: number, seed = 7): string {
-  const rng = new Rng(seed);
-  const words = ['the', 'whale', 'said', 'sea', 'ship', 'Ahab', 'of', 'and', 'a', 'white', 'to', 'it', 'was'];
-  let s = '';
-  let line = 0;
-  let lineLen = 10 + Math.floor(rng.uniform(0, 60));
-  while (s.length < n) {
-    let w = words[Math.floor(rng.uniform(0, words.length))];
-    if (rng.uniform(0, 1) < 0.15) w = `"${w}`;
-    else if (rng.uniform(0, 1) < 0.15) w = `${w}"`;
-    s += w;
-    line += w.length;
-    if (line >= lineLen) {
-      s += '\n';
-      line = 0;
-      lineLen = 10 + Math.floor(rng.uniform(0, 60));
-    } else {
-      s += ' ';
-      line++;
-    }
-  }
-  return s;
-}
 
 const QUOTE_UNIT = 2;
 const COLUMN_UNIT = 5;

@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CharModel, encodeSafetensors, fromTorchStateDict, loadAnyCheckpoint, loadTorchCheckpoint, NamedArray, UserError } from '../lib';
-import { hashTree, maxAbsDiff, randomArray, tmpDir, useCpu } from './helpers';
+import { hashTree, maxAbsDiff, randomArray, tmpDir, torchPython, useCpu } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..');
 const TEXT = 'the cat sat on the mat; the rat ate the hat.\n';
@@ -194,14 +194,9 @@ test('PyTorch checkpoints with missing/mismatched tensors or a wrong id_to_byte 
 });
 
 test('(b) against torch itself: LSTM, GRU and RNN checkpoints written by PyTorch (max abs diff of log-probs < 1e-4)', async (t) => {
-  const py = '/usr/bin/python3';
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', GOMP_SPINCOUNT: '0' };
-  try {
-    execFileSync(py, ['-c', 'import torch'], { stdio: 'ignore', env });
-  } catch {
-    t.skip(`PyTorch is not available (${py} -c "import torch" failed): skipped the comparison with torch`);
-    return;
-  }
+  const torch = torchPython((why) => t.skip(why));
+  if (!torch) return;
+  const { py, env } = torch;
   await useCpu();
   const root = tmpDir();
   const text = path.join(root, 'text.txt');
@@ -226,14 +221,9 @@ test('(b) against torch itself: LSTM, GRU and RNN checkpoints written by PyTorch
 });
 
 test('(b) `eval` by default equals the loss torch computes for the text as one stream (6,000 bytes)', async (t) => {
-  const py = '/usr/bin/python3';
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', GOMP_SPINCOUNT: '0' };
-  try {
-    execFileSync(py, ['-c', 'import torch'], { stdio: 'ignore', env });
-  } catch {
-    t.skip(`PyTorch is not available (${py} -c "import torch" failed): skipped the comparison with torch`);
-    return;
-  }
+  const torch = torchPython((why) => t.skip(why));
+  if (!torch) return;
+  const { py, env } = torch;
   const root = tmpDir();
   const text = path.join(root, 'text.txt');
   const { loadCorpus } = await import('../lib');
