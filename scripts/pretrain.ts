@@ -16,7 +16,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { execSync } from 'child_process';
 import { describeBackend, initBackend } from '../lib/backend';
-import { loadCheckpoint, readCheckpointMeta, saveCheckpoint } from '../lib/checkpoint';
+import { readCheckpointMeta, saveCheckpoint } from '../lib/checkpoint';
 import { loadCorpus, splitCorpus } from '../lib/corpus';
 import { UserError } from '../lib/errors';
 import { CharModel } from '../lib/model';
@@ -133,9 +133,9 @@ async function train(recipe: Recipe, minutes: number, maxSteps = Infinity): Prom
   };
   seedFromShipped(recipe.name);
   if (fs.existsSync(path.join(trainDir, 'checkpoint.json'))) {
-    const vocab = loadCheckpoint(trainDir);
-    vocab.model.dispose();
-    const data = { train: vocab.vocab.encode(split.train), val: vocab.vocab.encode(split.val) };
+    // The vocabulary from the metadata alone: Trainer.resume loads the tensors.
+    const vocab = ByteVocab.fromJSON(readCheckpointMeta(trainDir).vocab);
+    const data = { train: vocab.encode(split.train), val: vocab.encode(split.val) };
     trainer = Trainer.resume(trainDir, data, hooks);
     console.error(`${recipe.name}: resuming at step ${trainer.step} of ${trainer.args.totalSteps}`);
   } else {
