@@ -11,7 +11,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend, describeBackend } from './backend';
-import { CellType } from './cells';
+import { Activation, CellType } from './cells';
 import { readCheckpointMeta } from './checkpoint';
 import { InitName, initConfig, initOf } from './init';
 import { Log, preflightCheckpointDir, shellQuote } from './cli-util';
@@ -42,6 +42,8 @@ export interface TrainOptions {
   init: InitName;
   /** LSTM forget-gate bias at init instead of the --init's own. */
   forgetBias?: number;
+  /** Vanilla RNN nonlinearity: tanh (default), relu or gelu. */
+  activation: Activation;
   clip: number;
   clipMode: ClipMode;
   valFrac: number;
@@ -76,6 +78,7 @@ function conflictsWithCheckpoint(opts: TrainOptions, given: (k: keyof TrainOptio
     ['layers', 'layers', meta.model.numLayers],
     ['hidden', 'hidden', meta.model.hiddenSize],
     ['dropout', 'dropout', meta.model.dropout],
+    ['activation', 'activation', meta.model.activation ?? 'tanh'],
     ['batch', 'batch', saved.batchSize],
     ['seq', 'seq', saved.seqLength],
     ['optimizer', 'optimizer', saved.optimizer],
@@ -175,8 +178,9 @@ async function trainLocked(opts: TrainOptions, given: (k: keyof TrainOptions) =>
     }
     log.info(`resuming from step ${trainer.step} of ${trainer.args.totalSteps} (${dir})`);
   } else {
+    if (opts.activation !== 'tanh' && opts.model !== 'rnn') throw new UsageError(`--activation ${opts.activation} is for --model rnn only (the ${opts.model} keeps its tanh)`);
     const init = initConfig({ init: opts.init, hiddenSize: opts.hidden, modelType: opts.model, forgetBias: opts.forgetBias });
-    const model = new CharModel({ modelType: opts.model, vocabSize: vocab.size, hiddenSize: opts.hidden, numLayers: opts.layers, dropout: opts.dropout, ...init }, opts.seed);
+    const model = new CharModel({ modelType: opts.model, vocabSize: vocab.size, hiddenSize: opts.hidden, numLayers: opts.layers, dropout: opts.dropout, ...(opts.activation !== 'tanh' ? { activation: opts.activation } : {}), ...init }, opts.seed);
     try {
       trainer = new Trainer(model, vocab, data, {
         ...common,

@@ -63,6 +63,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('--force', 'start afresh even though --checkpoint holds a checkpoint (replaced at the first save)')
     .option('--force-lock', 'train even though another trainer holds the lock of --checkpoint (it stops at its next save)')
     .addOption(new Option('--model <type>', 'cell type').choices(['rnn', 'lstm', 'gru']).default('lstm'))
+    .addOption(new Option('--activation <name>', 'nonlinearity of the vanilla RNN (--model rnn)').choices(['tanh', 'relu', 'gelu']).default('tanh'))
     .option('--layers <n>', 'stacked layers', intIn(1, 64), 2)
     .option('--hidden <n>', 'units per layer', intIn(1, 65536), 128)
     .option('--batch <n>', 'parallel streams per step', intIn(1, 1 << 20), 32)
@@ -87,7 +88,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .addHelpText(
       'after',
       `
-A resumed run keeps the model and batch layout: --model, --layers, --hidden, --dropout, --init,
+A resumed run keeps the model and batch layout: --model, --activation, --layers, --hidden, --dropout, --init,
 --forget-bias, --batch, --seq, --optimizer, --seed, --full-vocab must match the checkpoint if given (else exit 2); --steps,
 --epochs, --lr, --clip, --clip-mode, --eval-every, --patience, --checkpoint-every override.
 Ctrl-C stops after the current step, saves, and exits 130; a second Ctrl-C exits at once

@@ -6,7 +6,10 @@
  *                      "internal_model.weight_hh_l{k}" [G·H, H], "internal_model.bias_ih_l{k}",
  *                      "internal_model.bias_hh_l{k}" [G·H], "decoder.weight" [V, H], "decoder.bias" [V]
  *                      (the recurrent prefix may also be "lstm." or anything else, or none)
- *   meta.json          {"id_to_byte": [byte, …]}: the vocabulary, id → byte value
+ *   meta.json          {"id_to_byte": [byte, …]}: the vocabulary, id → byte value; for an nn.RNN
+ *                      also "nonlinearity": "tanh" | "relu" (nn.RNN's own argument; the state
+ *                      dict does not record it, so without it the RNN is read as PyTorch's
+ *                      default, tanh)
  *
  * G = 4 (LSTM, gates i, f, g, o: our order), 3 (GRU, r, z, n: ours) or 1 (RNN, tanh); all sizes
  * come from the tensors. Ours are the transposes: Wx = weight_ihᵀ, Wh = weight_hhᵀ, decoder.W =
@@ -173,6 +176,11 @@ export function loadTorchCheckpoint(dir: string): TorchCheckpoint {
     throw new UserError(`${metaFile}: "id_to_byte" is not a valid vocabulary (${(e as Error).message.replace(/^invalid vocabulary: /, '')})`);
   }
   if (typeof meta.dropout === 'number' && meta.dropout >= 0 && meta.dropout < 1) config.dropout = meta.dropout;
+  if (meta.nonlinearity !== undefined) {
+    if (meta.nonlinearity !== 'tanh' && meta.nonlinearity !== 'relu') throw new UserError(`${metaFile}: "nonlinearity" is ${JSON.stringify(meta.nonlinearity)}; nn.RNN has "tanh" or "relu"`);
+    if (config.modelType !== 'rnn' && meta.nonlinearity !== 'tanh') throw new UserError(`${metaFile}: "nonlinearity" "${meta.nonlinearity}" is for an nn.RNN, but model.safetensors holds an nn.${config.modelType.toUpperCase()}`);
+    if (meta.nonlinearity === 'relu') config.activation = 'relu';
+  }
   const model = new CharModel(config);
   try {
     model.setWeights(weights);

@@ -133,3 +133,28 @@ test('--forget-bias on resuming a GRU checkpoint is a conflict', () => {
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /--forget-bias 1 \(checkpoint: gru, no forget gate\)/);
 });
+
+test('--activation relu|gelu (vanilla RNN): recorded in the checkpoint, checked on --resume, refused for an LSTM', () => {
+  for (const act of ['relu', 'gelu']) {
+    const t = train(`rnn-${act}`, ['--model', 'rnn', '--activation', act], 2, '1e-3');
+    assert.equal(t.config.modelType, 'rnn');
+    assert.equal(t.config.activation, act);
+    const ck = loadCheckpoint(t.dir);
+    assert.equal(ck.model.config.activation, act);
+    ck.model.dispose();
+  }
+  const tanh = train('rnn-tanh', ['--model', 'rnn'], 1);
+  assert.equal(tanh.config.activation ?? 'tanh', 'tanh');
+  const before = hashTree(path.join(root, 'rnn-relu'));
+  const r = cli(['train', '--checkpoint', path.join(root, 'rnn-relu'), '--resume', '--activation', 'gelu', '--steps', '3']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /--activation gelu \(checkpoint: relu\)/);
+  assert.deepEqual(hashTree(path.join(root, 'rnn-relu')), before);
+  const ok = cli(['train', '--checkpoint', path.join(root, 'rnn-relu'), '--resume', '--activation', 'relu', '--steps', '3']);
+  assert.equal(ok.status, 0, ok.stderr);
+  const lstm = cli(['train', '--corpus', text, '--checkpoint', path.join(root, 'lstm-relu'), ...TINY, '--steps', '1', '--activation', 'relu']);
+  assert.equal(lstm.status, 2, lstm.stderr);
+  assert.equal(lstm.stderr.trim().split('\n').filter((l) => l.startsWith('error')).length, 1, lstm.stderr);
+  assert.match(lstm.stderr, /--activation relu is for --model rnn only/);
+  assert.equal(fs.existsSync(path.join(root, 'lstm-relu', 'checkpoint.json')), false);
+});
