@@ -96,7 +96,7 @@ async function child(name: ConfigName, what: 'ours' | 'layers'): Promise<void> {
     }
   }
   const sorted = times.slice(2).sort((a, b) => a - b);
-  const { wasmThreadsInUse } = await import('../lib/wasm-threads');
+  const { wasmThreadsInUse } = await import('../lib/backend/wasm-threads');
   const median = sorted[Math.floor(sorted.length / 2)];
   // The backend's matmul peak, same shapes as the measurement.
   const a = tf.randomNormal([512, 1024]), b = tf.randomNormal([1024, 2048]);

@@ -10,7 +10,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DEFAULT_INIT, initConfig, InitName, INIT_NAMES } from '../lib/init';
+import { DEFAULT_INIT, initConfig, InitName, INIT_NAMES } from '../lib/nn/init';
 import { describeChoice, findTorchPeer, torchEnv } from './torch-peer';
 import { ByteVocab, CharModel, describeBackend, evaluateLoss, initBackend, loadCorpus, splitCorpus, toBits, Trainer } from '../lib';
 
@@ -28,7 +28,7 @@ async function main() {
   const vocab = ByteVocab.fromData(corpus.data);
   const cfg = { batchSize: 32, seqLength: 64, steps, optimizer: 'adam' as const, learningRate: 2e-3, gradClip: 5, clipMode: 'norm' as const, lrDecayAfter: 1e9 };
   // --init torch: nn.LSTM's own initialisation (uniform ±1/√hidden, forget-gate bias 0), i.e. the same
-  // settings as the PyTorch run; --init char-rnn: uniform ±0.08, forget-gate bias 1 (lib/init.ts).
+  // settings as the PyTorch run; --init char-rnn: uniform ±0.08, forget-gate bias 1 (lib/nn/init.ts).
   const init = arg('init', DEFAULT_INIT) as InitName;
   if (!INIT_NAMES.includes(init)) throw new Error(`--init must be ${INIT_NAMES.join(' or ')}, got ${init}`);
   const fb = arg('forget-bias', '');

@@ -11,7 +11,7 @@ measures, on the real wire protocol:
   displays  700 display calls then a console.log: reply status and what arrives (stock tslab: the
             cell fails with no message at all)
   queued    three 0.3 s cells sent at once, as Run All does: every status and reply in arrival order
-  liveness  40 steps of 100 ms of synchronous work yielding with setImmediate (as lib/train.ts
+  liveness  40 steps of 100 ms of synchronous work yielding with setImmediate (as lib/train/trainer.ts
             does): kernel_info round trips and the delay of each step's line, in ms
 """
 import json

@@ -4,19 +4,19 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { describeBackend, initBackend } from '../lib/backend';
-import { loadCheckpoint, partFile, readCheckpointMeta, saveCheckpoint } from '../lib/checkpoint';
-import { Corpus, loadCorpus, sha256, splitCorpus } from '../lib/corpus';
-import { evaluateLoss } from '../lib/evaluate';
-import { toBits } from '../lib/loss';
-import { CharModel } from '../lib/model';
-import { searchUnits } from '../lib/neurons';
-import { FeatureUnit, ModelCard, modelsDir } from '../lib/pretrained';
-import { Recipe } from '../lib/recipes';
-import { record } from '../lib/record';
-import { sample } from '../lib/sample';
-import { ByteVocab } from '../lib/vocab';
-import { UserError } from '../lib/errors';
+import { describeBackend, initBackend } from '../lib/backend/select';
+import { loadCheckpoint, partFile, readCheckpointMeta, saveCheckpoint } from '../lib/train/checkpoint';
+import { Corpus, loadCorpus, sha256, splitCorpus } from '../lib/data/corpus';
+import { evaluateLoss } from '../lib/generate/evaluate';
+import { toBits } from '../lib/nn/loss';
+import { CharModel } from '../lib/nn/model';
+import { searchUnits } from '../lib/toolkit/neurons';
+import { FeatureUnit, ModelCard, modelsDir } from '../lib/pretrained/load';
+import { Recipe } from '../lib/pretrained/recipes';
+import { record } from '../lib/toolkit/record';
+import { sample } from '../lib/generate/sample';
+import { ByteVocab } from '../lib/data/vocab';
+import { UserError } from '../lib/util/errors';
 import { readSittings, workDir } from './pretrain';
 
 /** Positions skipped at the start of the recorded held-out text (the state starts from zeros there). */
@@ -121,15 +121,15 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
 
 /** models/README.md: the cards of every shipped model, in prose (made from the card.json files). */
 export function writeModelsReadme(): void {
-  const { listPretrained, readCard, cardRows } = require('../lib/pretrained') as typeof import('../lib/pretrained');
+  const { listPretrained, readCard, cardRows } = require('../lib/pretrained/load') as typeof import('../lib/pretrained/load');
   const names = listPretrained();
   const total = names.reduce((s, n) => s + fs.readdirSync(path.join(modelsDir(), n), { recursive: true }).map((f) => path.join(modelsDir(), n, String(f))).filter((f) => fs.statSync(f).isFile()).reduce((a, f) => a + fs.statSync(f).size, 0), 0);
   const out: string[] = [
     '# Shipped models',
     '',
     'Trained by this library\'s own trainer on the 2-core development machine, from the recipes in',
-    '`lib/recipes.ts`: `npm run pretrain -- NAME` trains (or continues) one, `npm run pretrain -- NAME --export`',
-    'writes it here with its card. Load one with `loadPretrained(NAME)` (lib/pretrained.ts), or',
+    '`lib/pretrained/recipes.ts`: `npm run pretrain -- NAME` trains (or continues) one, `npm run pretrain -- NAME --export`',
+    'writes it here with its card. Load one with `loadPretrained(NAME)` (lib/pretrained/load.ts), or',
     '`unreasonable sample --pretrained NAME`. The test suite re-measures every card on its held-out text.',
     '',
     `Size budget: 25 MB for everything under models/ (now ${(total / 2 ** 20).toFixed(1)} MB). This file is generated from the cards.`,

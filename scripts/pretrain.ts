@@ -1,5 +1,5 @@
 /**
- * Train a shipped model from its recipe (lib/recipes.ts), resumably, and export it to models/NAME.
+ * Train a shipped model from its recipe (lib/pretrained/recipes.ts), resumably, and export it to models/NAME.
  *
  *   npm run pretrain -- NAME [--minutes M] [--steps N]   train (or continue) for at most M minutes
  *                                            (default 60) or N steps this sitting
@@ -15,18 +15,18 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { execSync } from 'child_process';
-import { describeBackend, initBackend } from '../lib/backend';
-import { readCheckpointMeta, saveCheckpoint } from '../lib/checkpoint';
-import { loadCorpus, splitCorpus } from '../lib/corpus';
-import { UserError } from '../lib/errors';
-import { CharModel } from '../lib/model';
-import { findRecipe, Recipe, RECIPES } from '../lib/recipes';
-import { Trainer } from '../lib/train';
-import { ByteVocab } from '../lib/vocab';
+import { describeBackend, initBackend } from '../lib/backend/select';
+import { readCheckpointMeta, saveCheckpoint } from '../lib/train/checkpoint';
+import { loadCorpus, splitCorpus } from '../lib/data/corpus';
+import { UserError } from '../lib/util/errors';
+import { CharModel } from '../lib/nn/model';
+import { findRecipe, Recipe, RECIPES } from '../lib/pretrained/recipes';
+import { Trainer } from '../lib/train/trainer';
+import { ByteVocab } from '../lib/data/vocab';
 
 import { exportShipped } from './pretrain-export';
-import { writeDirAtomic } from '../lib/atomic';
-import { modelsDir } from '../lib/pretrained';
+import { writeDirAtomic } from '../lib/io/atomic';
+import { modelsDir } from '../lib/pretrained/load';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -121,7 +121,7 @@ async function train(recipe: Recipe, minutes: number, maxSteps = Infinity): Prom
     // A resumable checkpoint every 20 steps as well (a crash loses at most that).
     checkpointEvery: 20,
     shouldStop: () => stop || trainer.step - fromStep >= maxSteps,
-    onProgress: (p: import('../lib/train').TrainProgress) => {
+    onProgress: (p: import('../lib/train/trainer').TrainProgress) => {
       if (p.event !== 'step' && p.valLoss !== undefined && p.valLoss === trainer.bestValLoss && trainer.history.val.at(-1)?.step === p.step) {
         saveCheckpoint(bestDir, { model: trainer.model, vocab: trainer.vocab!, training: { step: p.step, valLoss: p.valLoss } });
       }

@@ -1,5 +1,5 @@
 /**
- * The full memory check for lib/record.ts (too slow for the unit tests, ~1 min on wasm):
+ * The full memory check for lib/toolkit/record.ts (too slow for the unit tests, ~1 min on wasm):
  * record 100 kB of Moby-Dick with a 2×512 LSTM (h and c of both layers + top-5 predictions)
  * and print how much process memory that took, against the size of the output arrays.
  *
@@ -8,11 +8,11 @@
  * Exit status 1 if the extra memory (peak RSS − RSS before) reaches 1 GB (1e9 bytes).
  */
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, describeBackend } from '../lib/backend';
-import { loadCorpus } from '../lib/corpus';
-import { CharModel } from '../lib/model';
-import { record, recordingBytes, recordingSize, RecordOptions } from '../lib/record';
-import { ByteVocab } from '../lib/vocab';
+import { initBackend, describeBackend } from '../lib/backend/select';
+import { loadCorpus } from '../lib/data/corpus';
+import { CharModel } from '../lib/nn/model';
+import { record, recordingBytes, recordingSize, RecordOptions } from '../lib/toolkit/record';
+import { ByteVocab } from '../lib/data/vocab';
 
 const MB = 1e6;
 

@@ -16,12 +16,12 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { describeBackend, initBackend } from '../lib/backend';
-import { loadCorpus } from '../lib/corpus';
-import { CharModel } from '../lib/model';
-import { figurePage, htmlPage, Figure, savePlot, saveHtml, screenshotHtml } from '../lib/plot';
-import { Trainer } from '../lib/train';
-import { ByteVocab } from '../lib/vocab';
+import { describeBackend, initBackend } from '../lib/backend/select';
+import { loadCorpus } from '../lib/data/corpus';
+import { CharModel } from '../lib/nn/model';
+import { figurePage, htmlPage, Figure, savePlot, saveHtml, screenshotHtml } from '../lib/notebook';
+import { Trainer } from '../lib/train/trainer';
+import { ByteVocab } from '../lib/data/vocab';
 import { featureSeries, formatScore, gradientDepthFigure, gradientVsDepth, gateSaturation, predictionsHtml, record, saturationFigure, searchUnits, unitHtml, unitSeries, unitsHeatmapFigure, unrolledSvg, UnitScore } from '../lib/toolkit';
 
 function arg(name: string, def: number): number {

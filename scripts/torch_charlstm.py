@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """PyTorch peer for comparisons: an nn.LSTM byte-level model trained with char-rnn's batch layout and
-truncated BPTT, the same schedule as lib/train.ts (Adam, global-norm clipping, state carried and
+truncated BPTT, the same schedule as lib/train/trainer.ts (Adam, global-norm clipping, state carried and
 detached, reset every epoch). Run with /usr/bin/python3 and OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2
 GOMP_SPINCOUNT=0 (Debian's torch is several times slower without them).
 Usage: torch_charlstm.py TRAIN VAL [--hidden 128 --layers 2 --batch 32 --seq 64 --steps 1000 --lr 2e-3]

@@ -12,8 +12,8 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { loadCheckpoint, partFile, readCheckpointMeta } from '../lib';
-import { describeError } from '../lib/cli';
-import { UsageError, UserError } from '../lib/errors';
+import { describeError } from '../lib/cli/main';
+import { UsageError, UserError } from '../lib/util/errors';
 import { hashTree, tmpDir, useCpu } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..');

@@ -10,7 +10,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { loadCheckpoint } from '../lib';
-import { DEFAULT_INIT, initConfig, initOf } from '../lib/init';
+import { DEFAULT_INIT, initConfig, initOf } from '../lib/nn/init';
 import { hashTree, tmpDir, useCpu } from './helpers';
 
 const BIN = path.resolve(__dirname, '..', 'bin', 'unreasonable.js');

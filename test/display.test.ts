@@ -1,5 +1,5 @@
 /**
- * lib/display.ts in a real tslab kernel: charts go out as ONE display_data carrying the plotly
+ * lib/notebook/display.ts in a real tslab kernel: charts go out as ONE display_data carrying the plotly
  * MIME type, the HTML fallback and text/plain, and in-place displays (live training) send
  * update_display_data with the same transient display_id. The messages are read off the
  * kernel's iopub channel by test/fixtures/kernel-messages.py (jupyter_client).
@@ -10,7 +10,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { figureBundle, lineFigure, PLOTLY_MIME } from '../lib/plot';
+import { figureBundle, lineFigure, PLOTLY_MIME } from '../lib/notebook';
 
 const ROOT = path.resolve(__dirname, '..');
 const PY = process.env.PYTHON || '/usr/bin/python3';
@@ -51,7 +51,7 @@ test('figureBundle: plotly JSON {data, layout, config}, the HTML fallback and a 
 
 test('in a tslab kernel, charts are one multi-MIME display_data and live charts update in place', { timeout: 300_000 }, () => {
   const cells = runCells([
-    "import * as plot from './lib/plot';\nimport { bundlesSupported } from './lib/display';\nconsole.log('bundles=' + bundlesSupported());",
+    "import * as plot from './lib/notebook';\nimport { bundlesSupported } from './lib/notebook/display';\nconsole.log('bundles=' + bundlesSupported());",
     "plot.linePlot([1, 4, 9], { title: 'squares' });",
     "const live = plot.liveTraining({ intervalMs: 0, title: 'live' });\n" +
       "for (let s = 1; s <= 3; s++) { live({ step: s, totalSteps: 3, loss: 3 - s / 2, bytesPerSec: 100, etaSec: 3 - s }); await new Promise((r) => setTimeout(r, 5)); }\n" +

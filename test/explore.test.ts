@@ -1,5 +1,5 @@
 /**
- * lib/viz/explore.ts, the interactive neuron explorer: the 8-bit quantisation, the size bound,
+ * lib/toolkit/viz/explore.ts, the interactive neuron explorer: the 8-bit quantisation, the size bound,
  * and the page itself driven with the mouse and keyboard in headless Chromium, on a recording of
  * a hand-built LSTM whose unit 2 of layer 0 is a quote latch (flips at '"' and holds).
  */
@@ -9,12 +9,12 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ByteVocab, CharModel, NamedArray, Rng } from '../lib/index';
-import { UserError } from '../lib/errors';
-import { featureSeries, inQuotes } from '../lib/neurons';
-import { CHROMIUM_ARGS, chromiumPath } from '../lib/plot';
-import { record, Recording, topPredictions } from '../lib/record';
-import { activationColor } from '../lib/viz/text';
-import { dequantize, exploreSize, explorerData, explorerFragment, explorerHtml, MAX_EXPLORE_VALUES, quantize, saveExplorer } from '../lib/viz/explore';
+import { UserError } from '../lib/util/errors';
+import { featureSeries, inQuotes } from '../lib/toolkit/neurons';
+import { CHROMIUM_ARGS, chromiumPath } from '../lib/notebook';
+import { record, Recording, topPredictions } from '../lib/toolkit/record';
+import { activationColor } from '../lib/toolkit/viz/text';
+import { dequantize, exploreSize, explorerData, explorerFragment, explorerHtml, MAX_EXPLORE_VALUES, quantize, saveExplorer } from '../lib/toolkit/viz/explore';
 import { quoteText, randomArray, tmpDir, useCpu } from './helpers';
 
 // Browser globals used inside page.evaluate (the project compiles without the DOM library).

@@ -1,9 +1,9 @@
 /**
  * `unreasonable export --html`: the standalone page generates text in real headless Chromium
  * (opened from file://, the network blocked), the same seed gives the same text, and the text is
- * exactly what lib/sample.ts's sample() gives for the same model, prime, temperature, length and
- * seed; the page's next-byte distribution equals the library's to 1e-5. lib/web/sampler.js is
- * checked against lib/rng.ts and lib/sample.ts draw by draw.
+ * exactly what lib/generate/sample.ts's sample() gives for the same model, prime, temperature, length and
+ * seed; the page's next-byte distribution equals the library's to 1e-5. lib/interop/web/sampler.js is
+ * checked against lib/util/rng.ts and lib/generate/sample.ts draw by draw.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vm from 'vm';
 import { ByteVocab, CharModel, exportHtmlPage, PAGE_FILES, pickId, Rng, sample, saveCheckpoint, softmaxWithTemperature, Stepper } from '../lib';
-import { CHROMIUM_ARGS, chromiumPath } from '../lib/plot';
+import { CHROMIUM_ARGS, chromiumPath } from '../lib/notebook';
 import { maxAbsDiff, randomArray, tmpDir, useCpu } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -28,11 +28,11 @@ interface PageSampler {
 function pageSampler(): PageSampler {
   const ctx: Record<string, unknown> = {};
   ctx.globalThis = ctx;
-  vm.runInNewContext(fs.readFileSync(path.join(ROOT, 'lib/web/sampler.js'), 'utf8'), ctx);
+  vm.runInNewContext(fs.readFileSync(path.join(ROOT, 'lib/interop/web/sampler.js'), 'utf8'), ctx);
   return ctx.UnreasonableSampler as PageSampler;
 }
 
-test("the page's sampler.js draws exactly lib/rng.ts's and lib/sample.ts's numbers", () => {
+test("the page's sampler.js draws exactly lib/util/rng.ts's and lib/generate/sample.ts's numbers", () => {
   const S = pageSampler();
   for (const seed of [0, 1, 42, 0xffffffff, 123456789]) {
     const a = new Rng(seed);

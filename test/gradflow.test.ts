@@ -1,5 +1,5 @@
 /**
- * lib/gradflow.ts: gradient size against backprop depth. The perturbation trick gives the true
+ * lib/toolkit/gradflow.ts: gradient size against backprop depth. The perturbation trick gives the true
  * ∂loss/∂h (checked against a finite difference), and the honest textbook property: a vanilla RNN
  * with small recurrent weights loses the gradient geometrically with depth, an LSTM whose forget
  * gates sit near 1 keeps it.
@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { ByteVocab, CharModel } from '../lib/index';
-import { gradientDepthFigure, gradientVsDepth } from '../lib/gradflow';
+import { gradientDepthFigure, gradientVsDepth } from '../lib/toolkit/gradflow';
 import { useCpu } from './helpers';
 
 const TEXT = 'the quick brown fox jumps over the lazy dog. "a quote", she said (twice).\n'.repeat(4);
@@ -89,7 +89,7 @@ test('gradient vs depth and recording work for a model with an embedding input',
   const g = gradientVsDepth(model, vocab, TEXT, { depth: 10, windows: 2, warmup: 5 });
   assert.equal(g.norms.length, 2);
   assert.ok(g.norms.every((n) => n.length === 11 && n.every((v) => Number.isFinite(v) && v > 0)));
-  const { record } = await import('../lib/record');
+  const { record } = await import('../lib/toolkit/record');
   const rec = record(model, vocab, TEXT.slice(0, 50));
   assert.equal(rec.layers[1].c!.length, 50 * 8);
   model.dispose();

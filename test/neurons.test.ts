@@ -1,12 +1,12 @@
 /**
- * lib/neurons.ts: the built-in text features, and the unit search finding units that were built
+ * lib/toolkit/neurons.ts: the built-in text features, and the unit search finding units that were built
  * by hand to track a feature (a quote latch and a line-position counter) among random ones.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ByteVocab, CharModel, NamedArray, Rng } from '../lib/index';
-import { bracketDepth, column, featureSeries, formatScore, inBrackets, inComment, inQuotes, inQuotesLine, isByte, pearson, searchUnits, wordStart } from '../lib/neurons';
-import { record } from '../lib/record';
+import { bracketDepth, column, featureSeries, formatScore, inBrackets, inComment, inQuotes, inQuotesLine, isByte, pearson, searchUnits, wordStart } from '../lib/toolkit/neurons';
+import { record } from '../lib/toolkit/record';
 import { quoteText, useCpu } from './helpers';
 
 const series = (f: Parameters<typeof featureSeries>[0], s: string) => Array.from(featureSeries(f, new Uint8Array(Buffer.from(s))));

@@ -17,7 +17,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
-import { CHROMIUM_ARGS, chromiumPath } from '../lib/plot';
+import { CHROMIUM_ARGS, chromiumPath } from '../lib/notebook';
 
 const ROOT = path.resolve(__dirname, '..');
 const PY = process.env.PYTHON || '/usr/bin/python3';

@@ -14,7 +14,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CHROMIUM_ARGS, chromiumPath } from '../lib/plot';
+import { CHROMIUM_ARGS, chromiumPath } from '../lib/notebook';
 
 const ROOT = path.resolve(__dirname, '..');
 const PY = process.env.PYTHON || '/usr/bin/python3';

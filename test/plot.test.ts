@@ -1,5 +1,5 @@
 /**
- * lib/plot.ts and lib/nb.ts outside a notebook: pure helpers, the live-training callback's
+ * lib/notebook/ (figure, charts, live, static, pages, mode) outside a notebook: pure helpers, the live-training callback's
  * throttling and cost, and static PNG/SVG export through headless Chromium.
  * (In-notebook rendering is covered by notebooks.test.ts.)
  */
@@ -8,24 +8,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import {
-  CHROMIUM_ARGS,
-  chromiumPath,
-  downsample,
-  ema,
-  figureHtml,
-  formatDuration,
-  formatRate,
-  heatmapFigure,
-  htmlPage,
-  lineFigure,
-  liveTraining,
-  plotlyCdnUrl,
-  progressLine,
-  savePlot,
-  scriptJson,
-} from '../lib/plot';
-import { isNotebook, isSmoke, smoke } from '../lib/nb';
+import { CHROMIUM_ARGS, chromiumPath, downsample, ema, figureHtml, formatDuration, formatRate, heatmapFigure, htmlPage, lineFigure, liveTraining, plotlyCdnUrl, progressLine, savePlot, scriptJson } from '../lib/notebook';
+import { isNotebook, isSmoke, smoke } from '../lib/notebook/mode';
 
 function withEnv(name: string, value: string | undefined, fn: () => void): void {
   const old = process.env[name];

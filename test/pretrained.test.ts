@@ -8,8 +8,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { evaluateLoss, initBackend, sha256 } from '../lib';
-import { listPretrained, loadPretrained, modelsDir } from '../lib/pretrained';
-import { findRecipe, RECIPES } from '../lib/recipes';
+import { listPretrained, loadPretrained, modelsDir } from '../lib/pretrained/load';
+import { findRecipe, RECIPES } from '../lib/pretrained/recipes';
 import { heldOutText, measure } from '../scripts/pretrain-export';
 import { tmpDir } from './helpers';
 
@@ -37,7 +37,7 @@ for (const name of shipped) {
   test(`${name}: the card has its recipe, training record and numbers`, () => {
     const { card, model } = loadPretrained(name);
     const recipe = findRecipe(name);
-    assert.ok(recipe, `${name} has no recipe in lib/recipes.ts`);
+    assert.ok(recipe, `${name} has no recipe in lib/pretrained/recipes.ts`);
     assert.deepEqual(card.recipe, JSON.parse(JSON.stringify(recipe)), 'the card was made from the current recipe');
     assert.equal(card.command, `npm run pretrain -- ${name}`);
     assert.equal(card.parameters, model.numParams());

@@ -1,15 +1,15 @@
 /**
- * Memory of lib/record.ts on the default backend (wasm) with the essay's 2×512 LSTM: the process
+ * Memory of lib/toolkit/record.ts on the default backend (wasm) with the essay's 2×512 LSTM: the process
  * grows by the output arrays plus a bounded working set, and no tensor is left behind. A small
  * text keeps this test fast; scripts/record-memory.ts runs the full 100 kB check (< 1 GB).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../lib/backend';
-import { CharModel } from '../lib/model';
-import { record, recordingBytes, recordingSize } from '../lib/record';
-import { ByteVocab } from '../lib/vocab';
+import { initBackend } from '../lib/backend/select';
+import { CharModel } from '../lib/nn/model';
+import { record, recordingBytes, recordingSize } from '../lib/toolkit/record';
+import { ByteVocab } from '../lib/data/vocab';
 
 const MB = 1e6;
 

@@ -1,5 +1,5 @@
 /**
- * lib/record.ts: the streamed recording equals one direct forward pass over the whole text,
+ * lib/toolkit/record.ts: the streamed recording equals one direct forward pass over the whole text,
  * keeps only what was asked for, and leaks no tensors. (Memory on a big model: record-memory.test.ts
  * and scripts/record-memory.ts.)
  */
@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { ByteVocab, CharModel } from '../lib/index';
-import { record, recordingBytes, recordingSize, topPredictions, unitSeries } from '../lib/record';
+import { record, recordingBytes, recordingSize, topPredictions, unitSeries } from '../lib/toolkit/record';
 import { maxAbsDiff, useCpu } from './helpers';
 
 const TEXT = 'He said "hello (there)" and left.\nShe said "no."\n  /* a comment */ x = f(y[2]);\n';

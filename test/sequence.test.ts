@@ -1,5 +1,5 @@
 /**
- * The sequence-level kernels (lib/sequence.ts) against the step-by-step cells the notebooks
+ * The sequence-level kernels (lib/nn/sequence.ts) against the step-by-step cells the notebooks
  * teach with: same outputs, final state and gradients (w.r.t. every weight, the input and the
  * initial state), on the cpu backend.
  */

@@ -12,16 +12,19 @@ import * as path from 'path';
 
 const ROOT = path.resolve(__dirname, '..');
 
+/** Every .ts file of lib/, in all its folders (relative paths). */
+function libFiles(dir = path.join(ROOT, 'lib')): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? libFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [path.join(dir, e.name)] : [],
+  );
+}
+
 test("lib/ compiles with tslab's TypeScript and compiler options", () => {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const ts = require('@tslab/typescript-for-tslab') as typeof import('typescript');
   assert.match(ts.version, /^5\.0\./, `tslab's TypeScript is ${ts.version}; re-check this test's assumptions`);
-  const libDir = path.join(ROOT, 'lib');
-  const files = fs
-    .readdirSync(libDir)
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
-    .map((f) => path.join(libDir, f));
-  assert.ok(files.length > 0);
+  const files = libFiles();
+  assert.ok(files.length > 50, `only ${files.length} lib/ files found`);
   // The options tslab 1.0.22 passes in dist/converter.js (createConverter), minus its watch/outDir
   // plumbing and noImplicitUseStrict (emit-only; TS 5.0 flags it as deprecated, tslab ignores that).
   const options: import('typescript').CompilerOptions = {
@@ -59,9 +62,9 @@ test('lib/ files load as CommonJS after tslab\'s two-step emit (ESNext, then Com
   // A file that is not valid inside Node's CommonJS wrapper — e.g. a top-level `let module` —
   // is then silently retried by Node as an ES module and fails with "exports is not defined".
   const ts = require('@tslab/typescript-for-tslab') as typeof import('typescript');
-  const libDir = path.join(ROOT, 'lib');
-  for (const f of fs.readdirSync(libDir).filter((n) => n.endsWith('.ts') && !n.endsWith('.d.ts'))) {
-    const src = fs.readFileSync(path.join(libDir, f), 'utf8');
+  for (const file of libFiles()) {
+    const f = path.relative(path.join(ROOT, 'lib'), file);
+    const src = fs.readFileSync(file, 'utf8');
     const esm = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText;
     const cjs = ts.transpileModule(esm, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText;
     assert.doesNotThrow(() => new Function('exports', 'require', 'module', '__filename', '__dirname', cjs), `lib/${f} is not valid CommonJS after tslab's emit`);

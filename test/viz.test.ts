@@ -1,5 +1,5 @@
 /**
- * The pictures of the hidden-state toolkit (lib/viz/*): what the HTML/SVG/figures contain, and
+ * The pictures of the hidden-state toolkit (lib/toolkit/viz/*): what the HTML/SVG/figures contain, and
  * that the exported files really render in headless Chromium (element counts, layout, pixels).
  */
 import { test } from 'node:test';
@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { ByteVocab, CharModel } from '../lib/index';
-import { CHROMIUM_ARGS, chromiumPath, figurePage, htmlPage, screenshotHtml } from '../lib/plot';
-import { record } from '../lib/record';
-import { activationColor, activationHtml, byteGlyph, byteGlyphs, predictionsHtml, unitHtml } from '../lib/viz/text';
-import { gateSaturation, saturationFigure, unitsHeatmapFigure } from '../lib/viz/units';
-import { diagramCounts, unrolledDot, unrolledSvg } from '../lib/viz/diagram';
+import { CHROMIUM_ARGS, chromiumPath, figurePage, htmlPage, screenshotHtml } from '../lib/notebook';
+import { record } from '../lib/toolkit/record';
+import { activationColor, activationHtml, byteGlyph, byteGlyphs, predictionsHtml, unitHtml } from '../lib/toolkit/viz/text';
+import { gateSaturation, saturationFigure, unitsHeatmapFigure } from '../lib/toolkit/viz/units';
+import { diagramCounts, unrolledDot, unrolledSvg } from '../lib/toolkit/viz/diagram';
 import { useCpu } from './helpers';
 
 // Browser globals used inside page.evaluate (the project compiles without the DOM library).

@@ -54,7 +54,7 @@ test('wasm transpose and leading-axis sum (patched) match the cpu backend', asyn
 });
 
 test('tanh via sigmoid (sequence kernels) is within 2e-7 of tf.tanh', async () => {
-  const { tanh } = await import('../lib/sequence');
+  const { tanh } = await import('../lib/nn/sequence');
   for (const backend of ['cpu', 'wasm']) {
     await initBackend(backend);
     const xs = tf.tensor1d(Float32Array.from({ length: 4001 }, (_, k) => (k - 2000) / 200)); // −10 … 10

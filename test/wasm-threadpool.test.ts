@@ -1,5 +1,5 @@
 /**
- * lib/wasm-threadpool.ts: the pool pointer's address found in a wasm binary, and the per-op
+ * lib/backend/wasm-threadpool.ts: the pool pointer's address found in a wasm binary, and the per-op
  * thread policy: small ops and contended CPUs run on the calling thread, big ops on the pool,
  * the same results either way, the pointer always put back. Backend cases run in a child process.
  */
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { firstLoadAddress } from '../lib/wasm-threadpool';
+import { firstLoadAddress } from '../lib/backend/wasm-threadpool';
 
 /** A minimal module: one exported function `name` with `body` (after the locals). */
 function tinyModule(name: string, body: number[]): Uint8Array {
@@ -42,9 +42,9 @@ test('firstLoadAddress finds the pool pointer in the shipped threaded build', ()
 const script = `
 const tf = require('@tensorflow/tfjs');
 const L = require(${JSON.stringify(path.join(__dirname, '..', 'lib'))});
-const P = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'wasm-threadpool'))});
-const T = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'wasm-threads'))});
-const { wasmThreadPolicy } = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'backend'))});
+const P = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'backend', 'wasm-threadpool'))});
+const T = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'backend', 'wasm-threads'))});
+const { wasmThreadPolicy } = require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'backend', 'select'))});
 (async () => {
   const info = await L.initBackend('wasm');
   const mm = (M, K, N) => tf.tidy(() => {

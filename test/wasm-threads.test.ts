@@ -1,5 +1,5 @@
 /**
- * The threaded wasm build (lib/wasm-threads.ts): it starts with the threads asked for, computes
+ * The threaded wasm build (lib/backend/wasm-threads.ts): it starts with the threads asked for, computes
  * what the cpu backend computes, lets Node exit on its own, and UNREASONABLE_THREADS picks it.
  * Each case runs in a child process because the backend is chosen once per process.
  */

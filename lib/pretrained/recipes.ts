@@ -1,0 +1,93 @@
+/**
+ * Recipes of the shipped models (models/<name>/): everything `npm run pretrain -- NAME` needs to
+ * train one from scratch with this library's own trainer, reproducibly (seeded), resumably.
+ */
+import { CellType } from '../nn/cells';
+import { OptimizerName } from '../train/optim';
+
+export interface RecipeModelArgs {
+  modelType: CellType;
+  hiddenSize: number;
+  numLayers: number;
+  dropout: number;
+  /** Initial weights uniform in ±initScale (PyTorch: 1/√hiddenSize; char-rnn: 0.08). */
+  initScale: number;
+  /** LSTM forget-gate bias at init (PyTorch: 0; char-rnn: 1). */
+  forgetBias: number;
+}
+
+export interface RecipeTrainArgs {
+  batchSize: number;
+  seqLength: number;
+  epochs: number;
+  optimizer: OptimizerName;
+  learningRate: number;
+  /** ×lrDecay after every epoch from lrDecayAfter on. */
+  lrDecay: number;
+  lrDecayAfter: number;
+  gradClip: number;
+  evalEvery: number;
+}
+
+export interface Recipe {
+  name: string;
+  /** One line: what the model is for. */
+  purpose: string;
+  /** A corpus name (see corpus.ts). */
+  corpus: string;
+  /** The held-out end of the corpus (validation text). */
+  valFrac: number;
+  /** Seed of the initial weights and of dropout. */
+  seed: number;
+  model: RecipeModelArgs;
+  train: RecipeTrainArgs;
+  /** Text features (neurons.ts FEATURES) whose best single unit the card reports. */
+  features: string[];
+  /** Held-out bytes recorded for the feature search (the start of the validation text). */
+  featureBytes: number;
+  /** What the model is meant to reach (issue targets): held-out loss at most, best |r| per feature at least. */
+  targets: { valLoss?: number; features?: Record<string, number> };
+}
+
+export const RECIPES: Recipe[] = [
+  {
+    name: 'shakespeare',
+    purpose: 'samples: speaker names, verse lines, mostly real words',
+    corpus: 'tinyshakespeare',
+    valFrac: 0.05,
+    seed: 1,
+    model: { modelType: 'lstm', hiddenSize: 256, numLayers: 2, dropout: 0.1, initScale: 1 / 16, forgetBias: 0 },
+    train: { batchSize: 64, seqLength: 100, epochs: 20, optimizer: 'adam', learningRate: 2e-3, lrDecay: 0.9, lrDecayAfter: 6, gradClip: 5, evalEvery: 165 },
+    features: ['column', 'inWord'],
+    featureBytes: 20000,
+    targets: { valLoss: 1.5 },
+  },
+  {
+    name: 'moby-dick',
+    purpose: 'a quote cell: on inside "…", off outside',
+    corpus: 'moby-dick',
+    valFrac: 0.05,
+    seed: 1,
+    model: { modelType: 'lstm', hiddenSize: 128, numLayers: 2, dropout: 0, initScale: 0.08, forgetBias: 1 },
+    train: { batchSize: 64, seqLength: 100, epochs: 20, optimizer: 'adam', learningRate: 2e-3, lrDecay: 0.9, lrDecayAfter: 8, gradClip: 5, evalEvery: 180 },
+    features: ['inQuotesLine', 'inQuotes', 'wordStart'],
+    featureBytes: 30000,
+    targets: { features: { inQuotesLine: 0.8 } },
+  },
+  {
+    name: 'linux',
+    purpose: 'C: line position, inside a comment, bracket depth',
+    corpus: 'linux',
+    valFrac: 0.05,
+    seed: 1,
+    model: { modelType: 'lstm', hiddenSize: 128, numLayers: 2, dropout: 0, initScale: 0.08, forgetBias: 1 },
+    train: { batchSize: 64, seqLength: 100, epochs: 6, optimizer: 'adam', learningRate: 2e-3, lrDecay: 0.85, lrDecayAfter: 3, gradClip: 5, evalEvery: 350 },
+    features: ['column', 'inComment', 'bracketDepth'],
+    featureBytes: 30000,
+    targets: { features: { column: 0.95, inComment: 0.9, bracketDepth: 0.8 } },
+  },
+];
+
+export function findRecipe(name: string): Recipe | undefined {
+  return RECIPES.find((r) => r.name === name);
+}
