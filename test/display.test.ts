@@ -43,7 +43,8 @@ test('figureBundle: plotly JSON {data, layout, config}, the HTML fallback and a 
   const b = figureBundle(lineFigure(new Float32Array([3, 2, 1]), { title: 'loss' }));
   const fig = b[PLOTLY_MIME] as { data: { x: number[]; y: number[] }[]; layout: Record<string, unknown>; config: Record<string, unknown> };
   assert.deepEqual(fig.data[0].y, [3, 2, 1], 'typed arrays must become JSON arrays');
-  assert.deepEqual(fig.layout.title, { text: 'loss' });
+  assert.deepEqual(fig.layout.title, { text: 'loss', x: 0, xref: 'paper', xanchor: 'left' }, 'titles are left-aligned, clear of the toolbar');
+  assert.equal((fig.layout.yaxis as { automargin?: boolean }).automargin, true, 'axes grow the margin to fit their ticks');
   assert.equal(fig.config.displaylogo, false);
   assert.match(b['text/html'] as string, /Plotly\.newPlot/);
   assert.equal(b['text/plain'], '[plot "loss": scatter]');

@@ -117,6 +117,17 @@ export const PLOT_NOT_SHOWN =
 export function figureJson(fig: Figure, opts: ShowOptions = {}): { data: unknown[]; layout: Layout; config: Record<string, unknown> } {
   const height = typeof fig.layout.height === 'number' ? fig.layout.height : opts.height ?? 380;
   const layout: Layout = { autosize: true, height, margin: { t: 48, r: 24, b: 48, l: 60 }, ...fig.layout };
+  for (const key of Object.keys(layout)) {
+    // Every axis grows the margin to fit its tick labels and title (a right-hand y axis is clipped otherwise).
+    const axis = layout[key];
+    if (/^[xy]axis\d*$/.test(key) && axis && typeof axis === 'object' && !('automargin' in axis)) layout[key] = { ...(axis as Layout), automargin: true };
+  }
+  const title = layout.title;
+  if (title !== undefined && title !== '') {
+    // Left-aligned over the plot: plotly's toolbar appears at the top right on hover, where a centred title runs under it.
+    const t = typeof title === 'string' ? { text: title } : (title as Layout);
+    layout.title = { x: 0, xref: 'paper', xanchor: 'left', ...t };
+  }
   const config = { ...DEFAULT_CONFIG, ...(fig.config ?? {}) };
   // Through scriptJson: typed arrays become arrays, undefined values drop out.
   return JSON.parse(scriptJson({ data: fig.data, layout, config })) as { data: unknown[]; layout: Layout; config: Record<string, unknown> };

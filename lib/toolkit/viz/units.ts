@@ -69,7 +69,8 @@ export function unitsHeatmapFigure(rec: Recording, opts: UnitsHeatmapOptions = {
   });
   const trace = fig.data[0];
   trace.text = units.map(() => glyphs);
-  trace.hovertemplate = 'byte %{x} %{text}<br>%{y} = %{z:.3f}<extra></extra>';
+  trace.customdata = units.map(() => x); // the position: with labelled ticks, %{x} shows the glyph
+  trace.hovertemplate = 'byte %{customdata} %{text}<br>%{y} = %{z:.3f}<extra></extra>';
   const n = to - from;
   const xaxis: Layout = { ...(fig.layout.xaxis as Layout) };
   if (n <= 160) Object.assign(xaxis, { tickmode: 'array', tickvals: x, ticktext: glyphs, tickangle: 0, tickfont: { family: 'monospace', size: n > 100 ? 8 : 11 } });
