@@ -6,6 +6,9 @@
  *   npm run pretrain -- NAME --export        write models/NAME from the best checkpoint so far
  *                          [--ship-resume]   …and the resumable checkpoint (models/NAME/resume/),
  *                                            so that a fresh clone continues the run
+ *   npm run pretrain -- NAME --ship-resume   only the resumable checkpoint: the shipped weights and
+ *                                            card stay (a new recipe's run that has not beaten them
+ *                                            yet; the card keeps the recipe that made its weights)
  *
  * Work files live in runs/pretrain/NAME/: train/ (the resumable checkpoint, saved every
  * validation and at the end of a sitting), best/ (weights of the best validation so far),
@@ -26,6 +29,7 @@ import { ByteVocab } from '../lib/data/vocab';
 
 import { exportShipped } from './pretrain-export';
 import { writeDirAtomic } from '../lib/io/atomic';
+import { LockedError, lockCheckpointDir } from '../lib/io/lock';
 import { modelsDir } from '../lib/pretrained/load';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -91,11 +95,25 @@ function seedFromShipped(name: string): void {
 /** Copy the resumable checkpoint and the sittings into models/NAME/resume/ (for an unfinished run). */
 export function shipResume(name: string): void {
   const dir = workDir(name);
-  const files = new Map<string, Uint8Array>();
-  const meta = readCheckpointMeta(path.join(dir, 'train'));
-  for (const f of ['checkpoint.json', ...Object.keys(meta.files)]) files.set(f, fs.readFileSync(path.join(dir, 'train', f)));
-  files.set('sittings.json', fs.readFileSync(path.join(dir, 'sittings.json')));
-  writeDirAtomic(path.join(modelsDir(), name, 'resume'), files);
+  if (!fs.existsSync(path.join(dir, 'train', 'checkpoint.json'))) throw new UserError(`${name}: no run to ship in ${path.relative(ROOT, dir)}/ (train first: npm run pretrain -- ${name})`);
+  // A trainer still running would change the checkpoint while it is copied, and its sitting is not recorded yet.
+  let lock: ReturnType<typeof lockCheckpointDir>;
+  try {
+    lock = lockCheckpointDir(path.join(dir, 'train'));
+  } catch (e) {
+    if (!(e instanceof LockedError)) throw e;
+    throw new UserError(`${name}: a trainer is still running on ${path.relative(ROOT, dir)}/ (pid ${e.owner.pid}): stop it first (Ctrl-C, or kill -TERM ${e.owner.pid}: it saves and records its sitting)`);
+  }
+  try {
+    if (!fs.existsSync(path.join(dir, 'sittings.json'))) throw new UserError(`${name}: ${path.relative(ROOT, dir)}/sittings.json is missing: no sitting of this run finished`);
+    const files = new Map<string, Uint8Array>();
+    const meta = readCheckpointMeta(path.join(dir, 'train'));
+    for (const f of ['checkpoint.json', ...Object.keys(meta.files)]) files.set(f, fs.readFileSync(path.join(dir, 'train', f)));
+    files.set('sittings.json', fs.readFileSync(path.join(dir, 'sittings.json')));
+    writeDirAtomic(path.join(modelsDir(), name, 'resume'), files);
+  } finally {
+    lock.release();
+  }
 }
 
 async function train(recipe: Recipe, minutes: number, maxSteps = Infinity): Promise<void> {
@@ -172,6 +190,11 @@ async function main(): Promise<void> {
   if (argv.includes('--export')) {
     await exportShipped(recipe);
     if (argv.includes('--ship-resume')) shipResume(recipe.name);
+    return;
+  }
+  if (argv.includes('--ship-resume')) {
+    shipResume(recipe.name);
+    console.error(`${recipe.name}: the run in progress is in ${path.relative(ROOT, path.join(modelsDir(), recipe.name, 'resume'))}/; the shipped weights and card are unchanged`);
     return;
   }
   const mi = argv.indexOf('--minutes');

@@ -17,6 +17,12 @@ const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'bin/unreasonable.js');
 const shipped = listPretrained();
 
+/** models/NAME/resume/'s checkpoint metadata (an unfinished run shipped with the project), if any. */
+function runInProgress(name: string): { model: { modelType: string; hiddenSize: number; numLayers: number; dropout: number }; training: { step: number; args: Record<string, unknown> & { totalSteps: number } } } | undefined {
+  const f = path.join(modelsDir(), name, 'resume', 'checkpoint.json');
+  return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) : undefined;
+}
+
 test('models/ ships at least a Shakespeare model and interpretability models, within the size budget', () => {
   assert.ok(shipped.includes('shakespeare'), `shipped: ${shipped.join(', ')}`);
   assert.ok(shipped.includes('moby-dick') && shipped.includes('linux'), `shipped: ${shipped.join(', ')}`);
@@ -38,7 +44,18 @@ for (const name of shipped) {
     const { card, model } = loadPretrained(name);
     const recipe = findRecipe(name);
     assert.ok(recipe, `${name} has no recipe in lib/pretrained/recipes.ts`);
-    assert.deepEqual(card.recipe, JSON.parse(JSON.stringify(recipe)), 'the card was made from the current recipe');
+    const inProgress = runInProgress(name);
+    if (inProgress) {
+      // A new recipe's run that has not replaced the shipped weights yet: it trains the current recipe,
+      // and the card describes the weights shipped (with the recipe that made them).
+      const { model: m, training: t } = inProgress;
+      assert.deepEqual({ modelType: m.modelType, hiddenSize: m.hiddenSize, numLayers: m.numLayers, dropout: m.dropout }, { modelType: recipe.model.modelType, hiddenSize: recipe.model.hiddenSize, numLayers: recipe.model.numLayers, dropout: recipe.model.dropout }, 'the run in progress is of the current recipe');
+      for (const k of Object.keys(recipe.train) as (keyof typeof recipe.train)[]) assert.equal(t.args[k], recipe.train[k], `the run in progress has the recipe's ${k}`);
+      assert.equal(t.args.seed, recipe.seed);
+      assert.ok(t.step < t.args.totalSteps, 'a finished run is exported, not shipped as a run in progress');
+    } else {
+      assert.deepEqual(card.recipe, JSON.parse(JSON.stringify(recipe)), 'the card was made from the current recipe');
+    }
     assert.equal(card.command, `npm run pretrain -- ${name}`);
     assert.equal(card.parameters, model.numParams());
     assert.ok(card.steps > 0 && card.steps <= card.trainedSteps && card.trainedSteps <= card.totalSteps);
@@ -47,7 +64,8 @@ for (const name of shipped) {
     assert.deepEqual(Object.keys(card.features).sort(), [...recipe.features].sort());
     assert.ok(card.sample.length > 100);
     const { modelType, hiddenSize, numLayers, dropout } = model.config;
-    assert.deepEqual({ modelType, hiddenSize, numLayers, dropout }, { modelType: recipe.model.modelType, hiddenSize: recipe.model.hiddenSize, numLayers: recipe.model.numLayers, dropout: recipe.model.dropout });
+    const made = card.recipe.model; // the weights are what the card's recipe says
+    assert.deepEqual({ modelType, hiddenSize, numLayers, dropout }, { modelType: made.modelType, hiddenSize: made.hiddenSize, numLayers: made.numLayers, dropout: made.dropout });
     model.dispose();
   });
 
@@ -115,4 +133,27 @@ test('the CLI takes a shipped model by name', () => {
   const both = spawnSync(process.execPath, [CLI, 'eval', '--pretrained', name, '--checkpoint', 'x', '--text', 'README.md'], { encoding: 'utf8' });
   assert.equal(both.status, 2);
   assert.match(both.stderr, /^error: give --checkpoint or --pretrained, not both$/m);
+});
+
+test('--ship-resume alone ships the run in progress and leaves the shipped weights and card as they are', () => {
+  const work = tmpDir();
+  const models = tmpDir();
+  const name = 'linux';
+  fs.cpSync(path.join(modelsDir(), name), path.join(models, name), { recursive: true });
+  fs.copyFileSync(path.join(modelsDir(), 'README.md'), path.join(models, 'README.md'));
+  const before = new Map(fs.readdirSync(path.join(models, name)).map((f) => [f, fs.readFileSync(path.join(models, name, f))]));
+  const env = { ...process.env, UNREASONABLE_PRETRAIN_DIR: work, UNREASONABLE_MODELS: models, UNREASONABLE_THREADS: '1' };
+  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/pretrain.ts'), name, ...args], { encoding: 'utf8', env, cwd: ROOT });
+  const none = run('--ship-resume');
+  assert.equal(none.status, 1);
+  assert.equal(none.stderr.trim(), `error: ${name}: no run to ship in ${path.relative(ROOT, path.join(work, name))}/ (train first: npm run pretrain -- ${name})`);
+  assert.equal(run('--steps', '2').status, 0);
+  const ship = run('--ship-resume');
+  assert.equal(ship.status, 0, ship.stderr);
+  const resume = path.join(models, name, 'resume');
+  const meta = JSON.parse(fs.readFileSync(path.join(resume, 'checkpoint.json'), 'utf8'));
+  assert.equal(meta.training.step, 2);
+  for (const f of Object.keys(meta.files)) assert.ok(fs.existsSync(path.join(resume, f)), `resume/ lacks ${f}`);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(resume, 'sittings.json'), 'utf8')).length, 1);
+  for (const [f, bytes] of before) assert.ok(fs.readFileSync(path.join(models, name, f)).equals(bytes), `${f} changed`);
 });
