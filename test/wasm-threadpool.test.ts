@@ -59,18 +59,19 @@ const { wasmThreadPolicy } = require(${JSON.stringify(path.join(__dirname, '..',
     const p = T.threadpoolPointer();
     stats = P.installThreadPolicy(p.module, p.slot, () => Number(process.env.STUB_LOAD));
   }
-  const threads = () => require('@tensorflow/tfjs-backend-wasm').getThreadsCount();
+  // The pool pointer, kept cleared between the ops that get the pool (0 = run on the calling thread).
+  const pointer = () => { const p = T.threadpoolPointer(); return p.module.HEAP32[p.slot >> 2]; };
   const before = { ...stats };
   const small = mm(8, 16, 16);
   const afterSmall = { ...stats };
   const big = mm(256, 256, 512); // 67 MFLOP
   const afterBig = { ...stats };
-  const threadsAfter = threads();
+  const pointerAfter = pointer();
   await L.initBackend('cpu');
   const [smallCpu, bigCpu] = [mm(8, 16, 16), mm(256, 256, 512)];
   let worst = 0;
   for (const [x, y] of [[small, smallCpu], [big, bigCpu]]) for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]) / (1 + Math.abs(y[i])));
-  console.log(JSON.stringify({ line: L.describeBackend(info), before, afterSmall, afterBig, threadsAfter, worst }));
+  console.log(JSON.stringify({ line: L.describeBackend(info), before, afterSmall, afterBig, pointerAfter, threadsInUse: T.wasmThreadsInUse(), worst }));
 })().catch((e) => { console.error('error: ' + e.message); process.exit(1); });
 `;
 
@@ -85,7 +86,7 @@ test('idle CPU: a small matmul runs alone, a big one on the pool; same results a
   assert.equal(r.afterSmall.alone - r.before.alone, 1);
   assert.equal(r.afterSmall.pooled, r.before.pooled);
   assert.equal(r.afterBig.pooled - r.afterSmall.pooled, 1);
-  assert.equal(r.threadsAfter, 2); // the pool pointer is back after every op
+  assert.equal(r.pointerAfter, 0); // the pool pointer is cleared again after the pooled op
   assert.ok(r.worst < 1e-5, String(r.worst));
 });
 
@@ -94,13 +95,15 @@ test('another process on a core: even the big matmul runs alone', () => {
   assert.equal(r.afterBig.pooled, r.before.pooled);
   assert.equal(r.afterBig.alone - r.before.alone, 2);
   assert.equal(r.afterBig.contended, true);
-  assert.equal(r.threadsAfter, 2);
+  assert.equal(r.pointerAfter, 0);
   assert.ok(r.worst < 1e-5, String(r.worst));
 });
 
 test('the default (UNREASONABLE_THREADS unset) installs the policy; a fixed count does not', () => {
   const r = child({ UNREASONABLE_THREADS: '' });
   assert.match(r.line, /SIMD, \d+ threads \(per op\)/);
+  assert.equal(r.pointerAfter, 0);
+  assert.equal(r.threadsInUse, Number(/(\d+) threads/.exec(r.line)![1]), "the pool's size, though its pointer is cleared between ops");
   assert.ok(r.afterSmall.alone > r.before.alone);
   assert.ok(r.worst < 1e-5);
 });

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../util/errors';
 import { patchWasmKernels } from './wasm-kernels';
 import { installThreadPolicy, PolicyStats } from './wasm-threadpool';
-import { registerThreadedWasm, threadpoolPointer, threadsFromEnv, unregisterThreadedWasm, wantedThreads, wasmThreadsInUse } from './wasm-threads';
+import { notePolicyThreads, registerThreadedWasm, threadpoolPointer, threadsFromEnv, unregisterThreadedWasm, wantedThreads, wasmThreadsInUse } from './wasm-threads';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -120,7 +120,10 @@ export async function initBackend(prefer?: string): Promise<BackendInfo> {
           const n = wasmThreadsInUse();
           // Default threads: each op uses the pool only when it gains from it (lib/backend/wasm-threadpool.ts).
           const pointer = n > 1 && !threadsFromEnv() ? threadpoolPointer() : undefined;
-          if (pointer) threadPolicy = installThreadPolicy(pointer.module, pointer.slot);
+          if (pointer) {
+            threadPolicy = installThreadPolicy(pointer.module, pointer.slot, undefined, n);
+            notePolicyThreads(n);
+          }
           const threads = n > 1 ? `SIMD, ${n} threads${threadPolicy ? ' (per op)' : ''}` : '1 thread';
           return (current = { name, source: `@tensorflow/tfjs-backend-wasm, ${threads}`, skipped });
         }

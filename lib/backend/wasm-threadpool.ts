@@ -9,7 +9,8 @@
  * XNNPACK runs an op on the calling thread when it is NULL — same tiles, same results. So the
  * kernels are wrapped: an op runs on the pool only when it is big enough to gain from it
  * (matmul ≥ MIN_POOL_FLOPS, elementwise ≥ MIN_POOL_ELEMENTS) and no other process is using a
- * core (sampled from /proc/stat every SAMPLE_MS); else with the pointer cleared for its call.
+ * core (sampled from /proc/stat every SAMPLE_MS); the pointer is set for that call only and
+ * cleared otherwise.
  *
  * The pointer's address is read from the binary: the exported `get_threads_count` starts with
  * `i32.const ADDR; i32.load` of it. A binary that does not start so gets no policy (every op on
@@ -140,23 +141,30 @@ export class OtherLoad {
 
 type KernelArgs = { inputs: Record<string, tf.TensorInfo> | tf.TensorInfo[]; backend: unknown; attrs?: Record<string, unknown> };
 
-/** Work of one kernel call: FLOPs for matmuls, output-size proxy (largest input) for the rest. */
-function poolWorthy(name: string, args: KernelArgs): boolean {
-  const inputs = Object.values(args.inputs ?? {}) as tf.TensorInfo[];
-  if (name === 'BatchMatMul' || name === '_FusedMatMul') {
-    const { a, b } = args.inputs as Record<string, tf.TensorInfo>;
-    const ta = args.attrs?.transposeA ? 1 : 0;
-    const tb = args.attrs?.transposeB ? 1 : 0;
-    const ra = a.shape.length;
-    const M = a.shape[ra - 2 + ta];
-    const K = a.shape[ra - 1 - ta];
-    const N = b.shape[b.shape.length - 1 - tb];
-    const batch = a.shape.slice(0, -2).reduce((x, y) => x * y, 1);
-    return 2 * batch * M * K * N >= MIN_POOL_FLOPS;
-  }
+/** FLOPs of a BatchMatMul / _FusedMatMul call. */
+function matMulFlops(args: KernelArgs): number {
+  const { a, b } = args.inputs as Record<string, tf.TensorInfo>;
+  const ta = args.attrs?.transposeA ? 1 : 0;
+  const tb = args.attrs?.transposeB ? 1 : 0;
+  const sa = a.shape;
+  const ra = sa.length;
+  let batch = 1;
+  for (let d = 0; d < ra - 2; d++) batch *= sa[d];
+  return 2 * batch * sa[ra - 2 + ta] * sa[ra - 1 - ta] * b.shape[b.shape.length - 1 - tb];
+}
+
+/** The largest input's element count (a proxy for an elementwise op's work); no allocation. */
+function largestInput(args: KernelArgs): number {
+  const inputs = args.inputs as Record<string, tf.TensorInfo | undefined>;
   let size = 0;
-  for (const t of inputs) if (t && Array.isArray(t.shape)) size = Math.max(size, t.shape.reduce((x, y) => x * y, 1));
-  return size >= MIN_POOL_ELEMENTS;
+  for (const k in inputs) {
+    const shape = inputs[k]?.shape;
+    if (!shape) continue;
+    let n = 1;
+    for (let d = 0; d < shape.length; d++) n *= shape[d];
+    if (n > size) size = n;
+  }
+  return size;
 }
 
 export interface PolicyStats {
@@ -165,40 +173,56 @@ export interface PolicyStats {
   alone: number;
   /** Whether the last load sample found another process on a core. */
   contended: boolean;
+  /** Threads of the pool (the pointer is cleared between the ops that use it). */
+  threads: number;
 }
+
+/** Kernel calls between two looks at the clock (the load is sampled every SAMPLE_MS). */
+const CLOCK_EVERY = 32;
 
 /**
  * Wrap every wasm kernel so that it runs on the pool only when worth it (see the top). `slot` is
  * the address of the pool pointer; `module` the emscripten module (HEAP32 follows memory growth).
- * Returns live counters.
+ * The pointer is kept cleared: an op runs on the calling thread unless the policy hands it the
+ * pool for its call, so the cheap path (a small op, or any op while another process wants a
+ * core) adds one counter and one comparison, and kernels reached without the registry (a
+ * kernel calling another directly) never wake the pool. Returns live counters.
  */
-export function installThreadPolicy(module: { HEAP32: Int32Array }, slot: number, load: () => number = (() => { const o = new OtherLoad(); return () => o.sample(); })()): PolicyStats {
-  const stats: PolicyStats = { pooled: 0, alone: 0, contended: false };
+export function installThreadPolicy(module: { HEAP32: Int32Array }, slot: number, load: () => number = (() => { const o = new OtherLoad(); return () => o.sample(); })(), threads = 2): PolicyStats {
+  const stats: PolicyStats = { pooled: 0, alone: 0, contended: false, threads };
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  let nextSample = 0;
   const i = slot >> 2;
+  const pool = module.HEAP32[i];
+  module.HEAP32[i] = 0;
+  let nextSample = 0;
+  let calls = 0;
+  const check = () => {
+    const now = performance.now();
+    if (now < nextSample) return;
+    nextSample = now + SAMPLE_MS;
+    // Another process on a core, or the machine's cores all in use: no pool.
+    stats.contended = cores < 2 || load() > CONTENDED_CORES;
+  };
+  check();
   for (const config of tf.getKernelsForBackend('wasm')) {
     const f = config.kernelFunc as unknown as (args: KernelArgs) => unknown;
     const name = config.kernelName;
+    const matMul = name === 'BatchMatMul' || name === '_FusedMatMul';
     const wrapped = (args: KernelArgs) => {
-      const now = performance.now();
-      if (now >= nextSample) {
-        nextSample = now + SAMPLE_MS;
-        // Another process on a core, or the machine's cores all in use: no pool.
-        stats.contended = cores < 2 || load() > CONTENDED_CORES;
+      if (++calls === CLOCK_EVERY) {
+        calls = 0;
+        check();
       }
-      if (!stats.contended && poolWorthy(name, args)) {
-        stats.pooled++;
+      if (stats.contended || (matMul ? matMulFlops(args) < MIN_POOL_FLOPS : largestInput(args) < MIN_POOL_ELEMENTS)) {
+        stats.alone++;
         return f(args);
       }
-      stats.alone++;
-      const heap = module.HEAP32;
-      const pool = heap[i];
-      heap[i] = 0;
+      stats.pooled++;
+      module.HEAP32[i] = pool;
       try {
         return f(args);
       } finally {
-        heap[i] = pool;
+        module.HEAP32[i] = 0;
       }
     };
     tf.unregisterKernel(name, 'wasm');

@@ -170,8 +170,16 @@ export function unregisterThreadedWasm(): void {
   registeredThreads = 0;
 }
 
+let policyThreads: number | undefined;
+
+/** The per-op policy keeps the pool pointer cleared between ops (get_threads_count then says 1): it records the pool's size here. */
+export function notePolicyThreads(n: number): void {
+  policyThreads = n;
+}
+
 /** Threads the active wasm backend really runs with (1 for the stock single-threaded build). */
 export function wasmThreadsInUse(): number {
+  if (policyThreads !== undefined) return policyThreads;
   try {
     return require('@tensorflow/tfjs-backend-wasm').getThreadsCount();
   } catch {
