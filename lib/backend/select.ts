@@ -121,7 +121,7 @@ export async function initBackend(prefer?: string): Promise<BackendInfo> {
           // Default threads: each op uses the pool only when it gains from it (lib/backend/wasm-threadpool.ts).
           const pointer = n > 1 && !threadsFromEnv() ? threadpoolPointer() : undefined;
           if (pointer) {
-            threadPolicy = installThreadPolicy(pointer.module, pointer.slot, undefined, n);
+            threadPolicy = installThreadPolicy(pointer.module, pointer.slot);
             notePolicyThreads(n);
           }
           const threads = n > 1 ? `SIMD, ${n} threads${threadPolicy ? ' (per op)' : ''}` : '1 thread';

@@ -173,8 +173,6 @@ export interface PolicyStats {
   alone: number;
   /** Whether the last load sample found another process on a core. */
   contended: boolean;
-  /** Threads of the pool (the pointer is cleared between the ops that use it). */
-  threads: number;
 }
 
 /** Kernel calls between two looks at the clock (the load is sampled every SAMPLE_MS). */
@@ -188,8 +186,8 @@ const CLOCK_EVERY = 32;
  * core) adds one counter and one comparison, and kernels reached without the registry (a
  * kernel calling another directly) never wake the pool. Returns live counters.
  */
-export function installThreadPolicy(module: { HEAP32: Int32Array }, slot: number, load: () => number = (() => { const o = new OtherLoad(); return () => o.sample(); })(), threads = 2): PolicyStats {
-  const stats: PolicyStats = { pooled: 0, alone: 0, contended: false, threads };
+export function installThreadPolicy(module: { HEAP32: Int32Array }, slot: number, load: () => number = (() => { const o = new OtherLoad(); return () => o.sample(); })()): PolicyStats {
+  const stats: PolicyStats = { pooled: 0, alone: 0, contended: false };
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   const i = slot >> 2;
   const pool = module.HEAP32[i];
