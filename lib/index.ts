@@ -22,6 +22,8 @@ export * from './nn/cells';
 export * from './nn/unroll';
 export * from './nn/embedding';
 export * from './nn/loss';
+export * from './nn/host-values';
+export * from './nn/recurrence';
 export * from './nn/sequence';
 export * from './nn/model';
 export * from './nn/attention';

@@ -21,7 +21,7 @@
  * its best speeds count, since they vary between runs. The last line printed is a JSON summary.
  *
  * Usage: npm run bench [-- --configs S,M,minchar --load idle,busy --threads default,1
- *                          --steps-s 20 --steps-m 6 --steps-minchar 300 --sample 1000 --no-layers --torch-runs 2]
+ *                          --steps-s 20 --steps-m 6 --steps-minchar 3000 --sample 1000 --no-layers --torch-runs 2]
  */
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
@@ -34,7 +34,7 @@ const CONFIGS = {
   M: { modelType: 'lstm', hiddenSize: 512, numLayers: 2, batchSize: 100, seqLength: 100 },
   minchar: { modelType: 'rnn', hiddenSize: 100, numLayers: 1, batchSize: 1, seqLength: 25 },
 } as const;
-const DEFAULT_STEPS: Record<ConfigName, string> = { S: '20', M: '6', minchar: '300' };
+const DEFAULT_STEPS: Record<ConfigName, string> = { S: '20', M: '6', minchar: '3000' };
 type ConfigName = keyof typeof CONFIGS;
 
 function flag(name: string, def: string): string {

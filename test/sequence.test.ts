@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { CellType, CharModel, crossEntropy, initBackend } from '../lib';
+import { CellType, CharModel, crossEntropy, initBackend, setBackwardBlockFloats, setFusedRecurrenceLimit } from '../lib';
 import { maxAbsDiff, randomArray, useCpu } from './helpers';
 
 for (const type of ['lstm', 'rnn', 'gru'] as CellType[]) {
@@ -31,6 +31,8 @@ for (const type of ['lstm', 'rnn', 'gru'] as CellType[]) {
       return { dStart: out[0].dataSync(), loss: value.dataSync()[0], grads: params.map((p) => grads[p.name].dataSync()), logits: m.forward(x, B, T, m.zeroState(B), { stepwise }).logits.dataSync() };
     };
     const a = run(true), b = run(false);
+    const c = (() => { const old = setBackwardBlockFloats(B * 4 * H * 2); try { return run(false); } finally { setBackwardBlockFloats(old); } })();
+    c.grads.forEach((g, k) => assert.ok(maxAbsDiff(g, a.grads[k]) < 1e-5, `blocks of 2 steps, param ${k}`));
     assert.ok(maxAbsDiff(a.logits, b.logits) < 1e-5, 'logits');
     assert.ok(Math.abs(a.loss - b.loss) < 1e-5, 'loss');
     assert.ok(maxAbsDiff(a.dStart, b.dStart) < 1e-5, `gradient w.r.t. the initial state: ${maxAbsDiff(a.dStart, b.dStart)}`);
@@ -83,3 +85,28 @@ for (const modelType of ['lstm', 'rnn', 'gru'] as CellType[]) {
     ref.grads.forEach((g, k) => assert.ok(maxAbsDiff(g, fast.grads[k]) < 1e-5, `param ${k}: ${maxAbsDiff(g, fast.grads[k])}`));
   });
 }
+
+test('the LSTM backward in blocks of steps (5, 5, 2 of 12) = in one block, and the fused RNN off = on (cpu)', async () => {
+  await useCpu();
+  const V = 9, H = 16, B = 5, T = 12;
+  const x = Int32Array.from({ length: B * T }, (_, i) => (i * 7 + 3) % V);
+  const y = Int32Array.from({ length: B * T }, (_, i) => (i * 5 + 1) % V);
+  for (const modelType of ['lstm', 'rnn'] as CellType[]) {
+    const m = new CharModel({ modelType, vocabSize: V, hiddenSize: H, numLayers: 2, dropout: 0, initScale: 0.3 }, 5);
+    const params = [...m.namedParams().values()];
+    const grads = (blockFloats: number, fusedLimit: number) => {
+      const oldB = setBackwardBlockFloats(blockFloats);
+      const oldF = setFusedRecurrenceLimit(fusedLimit);
+      try {
+        const { grads } = tf.variableGrads(() => crossEntropy(m.forward(x, B, T, m.zeroState(B)).logits, y), params);
+        return params.map((p) => grads[p.name].dataSync().slice());
+      } finally {
+        setBackwardBlockFloats(oldB);
+        setFusedRecurrenceLimit(oldF);
+      }
+    };
+    const whole = grads(1 << 22, 1 << 16), blocks = grads(B * 4 * H * 5, 0);
+    whole.forEach((g, k) => assert.ok(maxAbsDiff(g, blocks[k]) < 1e-5, `${modelType} ${params[k].name}: ${maxAbsDiff(g, blocks[k])}`));
+    m.dispose();
+  }
+});

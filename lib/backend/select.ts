@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../util/errors';
+import { loadRecurrence } from '../nn/recurrence';
 import { patchWasmKernels } from './wasm-kernels';
 import { installThreadPolicy, PolicyStats } from './wasm-threadpool';
 import { notePolicyThreads, registerThreadedWasm, threadpoolPointer, threadsFromEnv, unregisterThreadedWasm, wantedThreads, wasmThreadsInUse } from './wasm-threads';
@@ -89,6 +90,7 @@ export async function initBackend(prefer?: string): Promise<BackendInfo> {
   if (want && !['tensorflow', 'wasm', 'cpu'].includes(want)) {
     throw new UserError(`unknown backend "${want}" (UNREASONABLE_BACKEND): use tensorflow, wasm or cpu`);
   }
+  await loadRecurrence(); // small RNNs' fused recurrence (lib/nn/recurrence.ts), compiled once
   if (current && (!want || want === current.name)) return current;
   const skipped: string[] = [];
   const order: BackendName[] = want ? [want as BackendName] : ['tensorflow', 'wasm', 'cpu'];

@@ -184,7 +184,7 @@ export class CharModel {
       // The sequence kernels are tanh-only: an RNN with another activation runs the step cells.
       const fast = this.sequenceKernel && !opts.stepwise && !opts.keepStates && !opts.recordGates && hasSequenceKernel(cell.type) && cell.activation === 'tanh';
       const r = fast
-        ? runSequence(cell.type, input, state[l], cell.Wx as tf.Tensor2D, cell.Wh as tf.Tensor2D, cell.b as tf.Tensor1D, cell.bh as tf.Tensor1D | undefined, l > 0 || !!this.embedding)
+        ? runSequence(cell.type, input, state[l], cell.Wx as tf.Tensor2D, cell.Wh as tf.Tensor2D, cell.b as tf.Tensor1D, cell.bh as tf.Tensor1D | undefined, l > 0 || !!this.embedding, l === 0 && !this.embedding ? ids : undefined)
         : unroll(cell, cell.projectInput(input), seqLength, state[l], opts); // projectInput: [T·B, G·H]
       finalState.push(r.state);
       if ('states' in r && r.states) states.push(r.states);

@@ -12,6 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CellType } from './cells';
+import { hostValues } from './host-values';
+import { Recurrence, recurrence } from './recurrence';
 import { stack, StepOps, stepOps } from './stepops';
 
 export interface SequenceResult {
@@ -61,6 +63,16 @@ function custom(f: (...args: (tf.Tensor | tf.GradSaveFunc)[]) => { value: tf.Ten
   return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as Fn;
 }
 
+/** The LSTM backward pass works in blocks of steps whose PQ ([steps·B, 4H]) has at most this many floats. */
+let BLOCK_FLOATS = 1 << 22;
+
+/** Set the LSTM backward block size (floats of PQ per block; tests use a small one); returns the old one. */
+export function setBackwardBlockFloats(n: number): number {
+  const old = BLOCK_FLOATS;
+  BLOCK_FLOATS = n;
+  return old;
+}
+
 /**
  * LSTM over T steps. Packs [outputs; c_T] into one [(T+1)·B, H] tensor because a custom
  * gradient has a single output.
@@ -75,9 +87,10 @@ const lstmPacked = (needDX: boolean) => custom((...args) => {
   // (gScale), so that σ gives σ(2·z_g) and g = tanh(z_g) = 2σ(2·z_g) − 1 (the wasm backend's
   // tanh is scalar libm, ~30× slower than its vectorised sigmoid).
   const gScale = tf.concat([tf.ones([1, 2 * H]), tf.fill([1, H], 2), tf.ones([1, H])], 1); // [1, 4H]
-  const XP = tf.mul(tf.add(tf.matMul(X, Wx), b), gScale) as tf.Tensor2D; // [T·B, 4H]
+  const XP = tf.tidy(() => tf.mul(tf.add(tf.matMul(X, Wx), b), gScale) as tf.Tensor2D); // [T·B, 4H]
   const Wh2 = tf.mul(Wh, gScale) as tf.Tensor2D;
   const xs = splitSteps(XP, T);
+  if (T > 1) XP.dispose(); // the steps are copies
   // The loop runs on raw kernels (stepops.ts): every intermediate is disposed right away, and
   // only h, c and the gate activations of each step live on (bounded memory).
   const ops = stepOps();
@@ -105,7 +118,7 @@ const lstmPacked = (needDX: boolean) => custom((...args) => {
     hs.push(h);
     cs.push(c);
   }
-  tf.dispose([gScale, XP, Wh2, two, one, ...(T > 1 ? xs : [])]);
+  tf.dispose([gScale, Wh2, two, one, ...(T > 1 ? xs : [XP])]);
   const cT = ops.tensor<tf.Tensor2D>(ops.concat([c], 0)); // a copy: c itself goes with cs
   const Hs = stack<tf.Tensor2D>(ops, hs, 0); // [T·B, H]
   const C = stack<tf.Tensor2D>(ops, cs, 0); // [T·B, H] cell states
@@ -117,45 +130,150 @@ const lstmPacked = (needDX: boolean) => custom((...args) => {
       const [sX, sh0, sc0, sWx, sWh, sHs, sC, sI, sF, sG, sO] = saved as tf.Tensor2D[];
       const dHs = dy.slice([0, 0], [T * B, H]) as tf.Tensor2D;
       const dcT = dy.slice([T * B, 0], [B, H]) as tf.Tensor2D;
-      // Everything that does not depend on the recurrence, for all steps at once ([T·B, ·]):
+      // Everything that does not depend on the recurrence, for a block of steps at once:
       //   dc_t = dc_{t+1}⊙f_{t+1} + dh_t⊙K,   K = o⊙(1 − tanh²c)
       //   dz_t = [dc_t, dc_t, dc_t, dh_t] ⊙ PQ, PQ = [g⊙i(1−i), c_{t−1}⊙f(1−f), i⊙(1−g²), tanh(c)⊙o(1−o)]
-      const [Ks, PQs, Fs] = tf.tidy(() => {
-        const tc = tanh(sC);
-        const cPrev = previousStates(sc0, sC, T);
-        const dsig = (s: tf.Tensor2D) => tf.mul(s, tf.sub(1, s));
-        const K = tf.mul(sO, tf.sub(1, tf.square(tc))) as tf.Tensor2D;
-        const PQ = tf.concat([tf.mul(sG, dsig(sI)), tf.mul(cPrev, dsig(sF)), tf.mul(sI, tf.sub(1, tf.square(sG))), tf.mul(tc, dsig(sO))], 1) as tf.Tensor2D;
-        return [splitSteps(K, T), splitSteps(PQ, T), splitSteps(sF, T)];
-      });
-      const dhs = splitSteps(dHs, T);
+      // and the weight gradients accumulate block by block (dWx += Xᵀ·dZ, …). Blocks bound the
+      // memory: a block's PQ is at most BLOCK_FLOATS floats, so a small model has one block and
+      // the bench's M model (100 × 100 × 2048 floats of PQ) five, not 80 MB of PQ and dZ at once.
+      const dhsAll = splitSteps(dHs, T);
       const WhT = tf.transpose(sWh);
+      const WxT = needDX ? tf.transpose(sWx) : undefined;
       const ops = stepOps();
+      const Tb = Math.max(1, Math.floor(BLOCK_FLOATS / (B * 4 * H)));
       let dhNext: tf.TensorInfo = tf.zerosLike(sh0);
       let dcNext: tf.TensorInfo = dcT;
-      const dzs: tf.TensorInfo[] = new Array(T);
-      for (let t = T - 1; t >= 0; t--) {
-        const dh = ops.add(dhs[t], dhNext);
-        const dhK = ops.mul(dh, Ks[t]);
-        const dc = ops.add(dcNext, dhK);
-        const dcs = ops.concat([dc, dc, dc, dh], 1);
-        dzs[t] = ops.mul(dcs, PQs[t]);
-        const dcPrev = ops.mul(dc, Fs[t]);
-        const dhPrev = ops.matMul(dzs[t], WhT);
-        ops.dispose(dh, dhK, dc, dcs);
-        if (t < T - 1) ops.dispose(dhNext, dcNext); // the first ones are tensors of this scope
-        [dhNext, dcNext] = [dhPrev, dcPrev];
+      let first = true;
+      let dWx: tf.Tensor2D | undefined, dWh: tf.Tensor2D | undefined, db: tf.Tensor1D | undefined;
+      const dXs: tf.Tensor2D[] = [];
+      const rows = (x: tf.Tensor2D, t0: number, t1: number) => (t0 === 0 && t1 === T ? x : (x.slice([t0 * B, 0], [(t1 - t0) * B, x.shape[1]]) as tf.Tensor2D));
+      for (let t1 = T; t1 > 0; t1 -= Tb) {
+        const t0 = Math.max(0, t1 - Tb);
+        const n = t1 - t0;
+        const [Ks, PQs, Fs] = tf.tidy(() => {
+          const [cB, iB, fB, gB, oB] = [sC, sI, sF, sG, sO].map((x) => rows(x, t0, t1));
+          const cPrev = t0 === 0 ? previousStates(sc0, cB, n) : (sC.slice([(t0 - 1) * B, 0], [n * B, H]) as tf.Tensor2D);
+          const tc = tf.tidy(() => tanh(cB));
+          const dsig = (x: tf.Tensor2D) => tf.mul(x, tf.sub(1, x));
+          const K = tf.tidy(() => tf.mul(oB, tf.sub(1, tf.square(tc))) as tf.Tensor2D);
+          const Ks = splitSteps(K, n);
+          const parts = [
+            tf.tidy(() => tf.mul(gB, dsig(iB))),
+            tf.tidy(() => tf.mul(cPrev, dsig(fB))),
+            tf.tidy(() => tf.mul(iB, tf.sub(1, tf.square(gB)))),
+            tf.tidy(() => tf.mul(tc, dsig(oB))),
+          ];
+          tc.dispose();
+          const PQ = tf.concat(parts, 1) as tf.Tensor2D;
+          tf.dispose(parts);
+          return [Ks, splitSteps(PQ, n), splitSteps(fB, n)];
+        });
+        const dzs: tf.TensorInfo[] = new Array(n);
+        for (let t = t1 - 1; t >= t0; t--) {
+          const k = t - t0;
+          const dh = ops.add(dhsAll[t], dhNext);
+          const dhK = ops.mul(dh, Ks[k]);
+          const dc = ops.add(dcNext, dhK);
+          const dcs = ops.concat([dc, dc, dc, dh], 1);
+          dzs[k] = ops.mul(dcs, PQs[k]);
+          const dcPrev = ops.mul(dc, Fs[k]);
+          const dhPrev = ops.matMul(dzs[k], WhT);
+          ops.dispose(dh, dhK, dc, dcs);
+          if (!first) ops.dispose(dhNext, dcNext); // the first ones are tensors of this scope
+          first = false;
+          [dhNext, dcNext] = [dhPrev, dcPrev];
+        }
+        tf.dispose([...Ks, ...PQs, ...Fs]);
+        const dZ = stack<tf.Tensor2D>(ops, dzs, 0); // [n·B, 4H]
+        const acc = tf.tidy(() => {
+          const xB = rows(sX, t0, t1);
+          const hPrev = t0 === 0 ? previousStates(sh0, rows(sHs, 0, t1), n) : (sHs.slice([(t0 - 1) * B, 0], [n * B, H]) as tf.Tensor2D);
+          const gx = tf.matMul(tf.transpose(xB), dZ) as tf.Tensor2D; // explicit transposes: the wasm matmul is slow with transposeA
+          const gh = tf.matMul(tf.transpose(hPrev), dZ) as tf.Tensor2D;
+          const gb = tf.sum(dZ, 0) as tf.Tensor1D;
+          return {
+            dWx: dWx ? (tf.add(dWx, gx) as tf.Tensor2D) : gx,
+            dWh: dWh ? (tf.add(dWh, gh) as tf.Tensor2D) : gh,
+            db: db ? (tf.add(db, gb) as tf.Tensor1D) : gb,
+            dX: WxT ? (tf.matMul(dZ, WxT) as tf.Tensor2D) : undefined,
+          };
+        });
+        tf.dispose([dZ, ...([dWx, dWh, db].filter((x) => x !== undefined) as tf.Tensor[])]);
+        ({ dWx, dWh, db } = acc);
+        if (acc.dX) dXs.unshift(acc.dX);
       }
-      tf.dispose([...Ks, ...PQs, ...Fs]);
-      const dZ = stack<tf.Tensor2D>(ops, dzs, 0); // [T·B, 4H]
       const dh0 = ops.tensor<tf.Tensor2D>(dhNext);
       const dc0 = ops.tensor<tf.Tensor2D>(dcNext);
-      const Hprev = previousStates(sh0, sHs, T);
-      const dX = inputGrad(needDX, dZ, sWx, sX);
-      const dWx = tf.matMul(tf.transpose(sX), dZ);
-      const dWh = tf.matMul(tf.transpose(Hprev), dZ);
-      const db = tf.sum(dZ, 0);
-      return [dX, dh0, dc0, dWx, dWh, db];
+      const dX = WxT ? (dXs.length === 1 ? dXs[0] : (tf.concat(dXs, 0) as tf.Tensor2D)) : tf.zerosLike(sX);
+      return [dX, dh0, dc0, dWx!, dWh!, db!];
+    },
+  };
+});
+
+/**
+ * Small recurrences (batch · hidden² multiply-adds a step, up to this many) run as one
+ * WebAssembly call each way (recurrence.ts) instead of ~6 backend kernels a step: at
+ * min-char-rnn's size (batch 1, hidden 100) a kernel call costs more than its work.
+ * 0 turns it off (the tests compare both paths); UNREASONABLE_FUSED_RNN sets it.
+ */
+let fusedLimit = Number(process.env.UNREASONABLE_FUSED_RNN ?? 1 << 16);
+
+/** Set the fused-recurrence limit (batch · hidden² multiply-adds a step); returns the old one. */
+export function setFusedRecurrenceLimit(limit: number): number {
+  const old = fusedLimit;
+  fusedLimit = limit;
+  return old;
+}
+
+function fused(B: number, H: number): Recurrence | undefined {
+  const name = tf.getBackend();
+  return (name === 'wasm' || name === 'cpu') && B * H * H <= fusedLimit ? recurrence() : undefined;
+}
+
+/**
+ * The vanilla RNN with its recurrence as one WebAssembly call each way (see fusedLimit); the
+ * backward call also accumulates dWh = Σ_t h_{t−1}ᵀ·dz_t. With `ids` the input is their one-hot
+ * rows, so x·Wx is a row lookup and dWx a scatter-add (X is not read, and gets no gradient).
+ */
+const rnnSeqFused = (k: Recurrence, needDX: boolean, ids?: Int32Array) => custom((...args) => {
+  const [X, h0, Wx, Wh, b] = args.slice(0, 5) as tf.Tensor2D[];
+  const save = args[5] as tf.GradSaveFunc;
+  const [B, H] = h0.shape;
+  const T = X.shape[0] / B;
+  const bias = b.dataSync() as Float32Array;
+  let xp: Float32Array; // [T·B, H] = x·Wx + b
+  if (ids) {
+    const wx = hostValues(Wx);
+    xp = new Float32Array(T * B * H);
+    for (let r = 0; r < T * B; r++) {
+      const w = ids[r] * H;
+      for (let j = 0; j < H; j++) xp[r * H + j] = wx[w + j] + bias[j];
+    }
+  } else xp = tf.tidy(() => tf.add(tf.matMul(X, Wx), b).dataSync() as Float32Array);
+  const Hs = tf.tensor2d(k.rnnForward(xp, Wh.dataSync() as Float32Array, h0.dataSync() as Float32Array, T, B, H), [T * B, H]);
+  save([X, h0, Wx, Wh, Hs]);
+  return {
+    value: Hs,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sX, sh0, sWx, sWh, sHs] = saved as tf.Tensor2D[];
+      const r = k.rnnBackward(dy.dataSync() as Float32Array, sHs.dataSync() as Float32Array, sh0.dataSync() as Float32Array, sWh.dataSync() as Float32Array, T, B, H);
+      const db = new Float32Array(H);
+      for (let i = 0; i < T * B; i++) for (let j = 0; j < H; j++) db[j] += r.dZ[i * H + j];
+      let dX: tf.Tensor2D, dWx: tf.Tensor2D;
+      if (ids) {
+        const dwx = new Float32Array(Wx.shape[0] * H);
+        for (let i = 0; i < T * B; i++) {
+          const w = ids[i] * H;
+          for (let j = 0; j < H; j++) dwx[w + j] += r.dZ[i * H + j];
+        }
+        dX = tf.zerosLike(sX);
+        dWx = tf.tensor2d(dwx, Wx.shape);
+      } else {
+        const dZ = tf.tensor2d(r.dZ, [T * B, H]);
+        dX = inputGrad(needDX, dZ, sWx, sX);
+        dWx = tf.matMul(tf.transpose(sX), dZ);
+      }
+      return [dX, tf.tensor2d(r.dh0, [B, H]), dWx, tf.tensor2d(r.dWh, [H, H]), tf.tensor1d(db)];
     },
   };
 });
@@ -314,8 +432,10 @@ export function hasSequenceKernel(type: CellType): boolean {
  * @param bh the GRU's recurrent bias
  * @param needDX false skips the gradient with respect to X (the one-hot input of layer 0, which
  *   no parameter produced): it is returned as zeros.
+ * @param oneHotIds the ids (time-major) when X is their one-hot encoding: kernels that can use
+ *   them look rows up instead of multiplying.
  */
-export function runSequence(type: CellType, X: tf.Tensor2D, state: tf.Tensor2D[], Wx: tf.Tensor2D, Wh: tf.Tensor2D, b: tf.Tensor1D, bh?: tf.Tensor1D, needDX = true): SequenceResult {
+export function runSequence(type: CellType, X: tf.Tensor2D, state: tf.Tensor2D[], Wx: tf.Tensor2D, Wh: tf.Tensor2D, b: tf.Tensor1D, bh?: tf.Tensor1D, needDX = true, oneHotIds?: Int32Array): SequenceResult {
   const B = state[0].shape[0];
   const H = state[0].shape[1];
   const TB = X.shape[0];
@@ -325,7 +445,8 @@ export function runSequence(type: CellType, X: tf.Tensor2D, state: tf.Tensor2D[]
     return { outputs, state: [packed.slice([TB - B, 0], [B, H]) as tf.Tensor2D, packed.slice([TB, 0], [B, H]) as tf.Tensor2D] };
   }
   if (type === 'rnn') {
-    const outputs = rnnSeq(needDX)(X, state[0], Wx, Wh, b) as tf.Tensor2D;
+    const k = fused(B, H);
+    const outputs = (k ? rnnSeqFused(k, needDX, needDX ? undefined : oneHotIds) : rnnSeq(needDX))(X, state[0], Wx, Wh, b) as tf.Tensor2D;
     return { outputs, state: [outputs.slice([TB - B, 0], [B, H]) as tf.Tensor2D] };
   }
   if (type === 'gru') {

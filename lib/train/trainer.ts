@@ -17,7 +17,11 @@ import { UserError } from '../util/errors';
 import { evaluateLoss } from '../generate/evaluate';
 import { crossEntropy } from '../nn/loss';
 import { CharModel, disposeState, ModelState } from '../nn/model';
-import { ClipMode, clipGradients, Optimizer, OptimizerName, OPTIMIZERS } from './optim';
+import { onHost } from '../nn/host-values';
+import { ClipMode, clipGradients, hostGradNorm, Optimizer, OptimizerName, OPTIMIZERS } from './optim';
+
+/** Models up to this many parameters clip and update on the host (see Trainer.updateOnHost). */
+export const HOST_UPDATE_LIMIT = 1 << 20;
 import { Rng, RngState } from '../util/rng';
 import { NamedArray } from '../io/safetensors';
 import { CheckpointLock, lockCheckpointDir } from '../io/lock';
@@ -247,6 +251,18 @@ export class Trainer {
     return this.args.learningRate * Math.pow(this.args.lrDecay, decays);
   }
 
+  /**
+   * Whether this step clips and updates on the host (optim.ts `applyOnHost`): on the wasm and
+   * cpu backends, for models up to HOST_UPDATE_LIMIT parameters (a JavaScript loop beats ~12
+   * kernels per parameter there); UNREASONABLE_HOST_UPDATE=0 turns it off.
+   */
+  private updateOnHost(params: Map<string, tf.Variable>): boolean {
+    if (process.env.UNREASONABLE_HOST_UPDATE === '0' || !onHost()) return false;
+    let n = 0;
+    for (const v of params.values()) n += v.size;
+    return n <= HOST_UPDATE_LIMIT;
+  }
+
   /** One optimizer step on the next chunk. Returns the training loss (nats/byte). */
   trainStep(): number {
     const { model, loader } = this;
@@ -269,6 +285,14 @@ export class Trainer {
       }, [...params.values()]);
       const named = new Map<string, tf.Tensor>();
       for (const [name, v] of params) named.set(name, grads[v.name]);
+      if (this.updateOnHost(params)) {
+        // Small model on wasm/cpu: clip and update in one pass over the values (optim.ts).
+        const loss = value.dataSync()[0];
+        const norm = hostGradNorm(named.values());
+        if (!Number.isFinite(loss) || !Number.isFinite(norm)) return { loss, norm, ok: false };
+        this.optimizer.applyOnHost(params, named, lr, this.args.gradClip, this.args.clipMode, norm);
+        return { loss, norm, ok: true };
+      }
       const clipped = clipGradients(named, this.args.gradClip, this.args.clipMode);
       const both = tf.stack([value, clipped.norm]);
       const [loss, norm] = both.dataSync();
