@@ -48,17 +48,23 @@ export function measure(model: CharModel, vocab: ByteVocab, recipe: Recipe, val:
 export const SAMPLE_PRIMES: Record<string, string> = { shakespeare: 'ROMEO:\n', 'moby-dick': 'Call me Ishmael.', linux: '#include <linux/' };
 
 /** The card's notes: each target not reached, what was reached after how long, and what more it needs. */
-export function targetNotes(recipe: Recipe, m: ReturnType<typeof measure>, steps: number, totalSteps: number, seconds: number, epochs: number): string[] {
+/**
+ * What the card says of each target not reached.
+ * @param steps the steps trained so far  @param epochs the epochs they make
+ * @param bestStep the step of the exported (best) weights
+ */
+export function targetNotes(recipe: Recipe, m: ReturnType<typeof measure>, steps: number, totalSteps: number, seconds: number, epochs: number, bestStep = steps): string[] {
   const notes: string[] = [];
   const h = (seconds / 3600).toFixed(1);
+  const at = bestStep < steps ? ` (the best held-out loss, at step ${bestStep})` : '';
   const more = steps < totalSteps
     ? `the recipe run is at step ${steps} of ${totalSteps} (${epochs} epochs, ${h} h on one core): continue it with \`npm run pretrain -- ${recipe.name}\` (the remaining ${totalSteps - steps} steps take about ${((seconds / Math.max(1, steps)) * (totalSteps - steps) / 3600).toFixed(1)} h more at this speed), and a larger model (more hidden units) if that is not enough`
     : `the recipe's ${totalSteps} steps are done: a larger model or more epochs would be needed`;
   const t = recipe.targets;
-  if (t.valLoss !== undefined && m.validation.loss > t.valLoss) notes.push(`target: held-out loss ≤ ${t.valLoss} nats/byte; reached ${m.validation.loss.toFixed(3)} after ${h} h; ${more}`);
+  if (t.valLoss !== undefined && m.validation.loss > t.valLoss) notes.push(`target: held-out loss ≤ ${t.valLoss} nats/byte; reached ${m.validation.loss.toFixed(3)}${at} after ${h} h; ${more}`);
   for (const [f, want] of Object.entries(t.features ?? {})) {
     const got = Math.abs(m.features[f]?.r ?? 0);
-    if (got < want) notes.push(`target: a unit with |r| ≥ ${want} for ${f}; best reached ${got.toFixed(3)} after ${h} h; ${more}`);
+    if (got < want) notes.push(`target: a unit with |r| ≥ ${want} for ${f}; best reached ${got.toFixed(3)}${at} after ${h} h; ${more}`);
   }
   return notes;
 }
@@ -108,7 +114,7 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
     featureFrom: FEATURE_FROM,
     samplePrime: prime,
     sample: text,
-    notes: targetNotes(recipe, m, bestStep, training.args.totalSteps, seconds, Number((bestStep / epochSteps).toFixed(2))),
+    notes: targetNotes(recipe, m, training.step, training.args.totalSteps, seconds, Number((training.step / epochSteps).toFixed(2)), bestStep),
     history: training.history.val.map((v) => ({ step: v.step, loss: Number(v.loss.toFixed(4)) })),
     weights: { file: weightsFile, bytes: fs.statSync(path.join(out, weightsFile)).size, dtype: 'F32' },
   };

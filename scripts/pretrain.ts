@@ -172,10 +172,11 @@ async function train(recipe: Recipe, minutes: number, maxSteps = Infinity): Prom
   }
   fromStep = trainer.step;
   const start = new Date().toISOString();
+  const commit = gitCommit(); // the code this sitting runs (read now: the tree may change while it trains)
   const r = await trainer.run();
   const bytes = (trainer.step - fromStep) * trainer.loader.chunkBytes;
   const sittings = readSittings(recipe.name);
-  sittings.push({ commit: gitCommit(), start, seconds: Math.round(r.seconds), fromStep, toStep: trainer.step, bytesPerSec: Math.round(bytes / r.seconds), backend: describeBackend(info) });
+  sittings.push({ commit, start, seconds: Math.round(r.seconds), fromStep, toStep: trainer.step, bytesPerSec: Math.round(bytes / r.seconds), backend: describeBackend(info) });
   writeSittings(recipe.name, sittings);
   console.error(`${recipe.name}: ${r.reason} at step ${trainer.step}/${trainer.args.totalSteps} after ${r.seconds.toFixed(0)} s; best validation ${Number.isFinite(trainer.bestValLoss) ? trainer.bestValLoss.toFixed(4) : "none yet"}`);
   trainer.model.dispose();

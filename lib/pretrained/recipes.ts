@@ -68,8 +68,9 @@ export const RECIPES: Recipe[] = [
     corpus: 'moby-dick',
     valFrac: 0.05,
     seed: 1,
-    model: { modelType: 'lstm', hiddenSize: 128, numLayers: 2, dropout: 0, initScale: 0.08, forgetBias: 1 },
-    train: { batchSize: 64, seqLength: 100, epochs: 20, optimizer: 'adam', learningRate: 2e-3, lrDecay: 0.9, lrDecayAfter: 8, gradClip: 5, evalEvery: 180 },
+    // 2×128 (20 epochs, 1.2 h) reached |r| 0.588 for the quote feature: twice the units, light dropout.
+    model: { modelType: 'lstm', hiddenSize: 256, numLayers: 2, dropout: 0.1, initScale: 1 / 16, forgetBias: 0 },
+    train: { batchSize: 64, seqLength: 100, epochs: 20, optimizer: 'adam', learningRate: 2e-3, lrDecay: 0.92, lrDecayAfter: 10, gradClip: 5, evalEvery: 180 },
     features: ['inQuotesLine', 'inQuotes', 'wordStart'],
     featureBytes: 30000,
     targets: { features: { inQuotesLine: 0.8 } },
