@@ -42,6 +42,8 @@ export interface Recurrence {
   rnnBackward(dy: Float32Array, hs: Float32Array, h0: Float32Array, wh: Float32Array, T: number, B: number, H: number): { dZ: Float32Array; dh0: Float32Array; dWh: Float32Array };
 }
 
+type Wabt = Awaited<ReturnType<typeof import('wabt')>>;
+
 let loaded: Recurrence | undefined;
 let loading: Promise<Recurrence | undefined> | undefined;
 
@@ -54,7 +56,9 @@ export function recurrence(): Recurrence | undefined {
 export function loadRecurrence(): Promise<Recurrence | undefined> {
   loading ??= (async () => {
     try {
-      const wabt = await (await import('wabt')).default();
+      // The module's export is its init function; tslab (no esModuleInterop) sees it without `default`.
+      const mod0 = (await import('wabt')) as unknown as { default?: () => Promise<Wabt> };
+      const wabt = await (mod0.default ?? (mod0 as unknown as () => Promise<Wabt>))();
       const text = fs.readFileSync(path.join(__dirname, 'recurrence.wat'), 'utf8');
       const mod = wabt.parseWat('recurrence.wat', text, { simd: true });
       const { buffer } = mod.toBinary({});
