@@ -20,13 +20,14 @@ import { CharModel, disposeState, ModelState } from '../nn/model';
 import { onHost } from '../nn/host-values';
 import { ClipMode, clipGradients, hostGradNorm, Optimizer, OptimizerName, OPTIMIZERS } from './optim';
 
-/** Models up to this many parameters clip and update on the host (see Trainer.updateOnHost). */
-export const HOST_UPDATE_LIMIT = 1 << 20;
 import { Rng, RngState } from '../util/rng';
 import { NamedArray } from '../io/safetensors';
 import { CheckpointLock, lockCheckpointDir } from '../io/lock';
 import { detachState } from '../nn/unroll';
 import { ByteVocab, Ids } from '../data/vocab';
+
+/** Models up to this many parameters clip and update on the host (see Trainer.updateOnHost). */
+export const HOST_UPDATE_LIMIT = 1 << 20;
 
 export interface TrainArgs {
   /** Streams per batch. */
