@@ -19,7 +19,6 @@ import { crossEntropy } from '../nn/loss';
 import { CharModel, disposeState, ModelState } from '../nn/model';
 import { onHost } from '../nn/host-values';
 import { ClipMode, clipGradients, hostGradNorm, Optimizer, OptimizerName, OPTIMIZERS } from './optim';
-
 import { Rng, RngState } from '../util/rng';
 import { NamedArray } from '../io/safetensors';
 import { CheckpointLock, lockCheckpointDir } from '../io/lock';
