@@ -1,6 +1,6 @@
 /**
- * A tensor's values as a JavaScript array to read or update in place, for the wasm and cpu
- * backends (where values live in this process): the host-side training step (train/optim.ts
+ * A tensor's values as a JavaScript array, to read, or to update in a copy and commit, for the
+ * wasm and cpu backends (where values live in this process): the host-side training step (train/optim.ts
  * `applyOnHost`) and the fused loss use these instead of a dozen small kernels per tensor.
  *
  * On wasm `hostValues` is a view on the heap, valid until the next backend allocation: get a
@@ -37,6 +37,6 @@ export interface HostBuffer {
 
 /** A copy of a float32 variable's values, to update and commit. */
 export function writableValues(v: tf.Variable): HostBuffer {
-  const data = tf.getBackend() === 'wasm' ? hostValues(v).slice() : (v.dataSync() as Float32Array).slice();
+  const data = hostValues(v).slice();
   return { data, commit: () => tf.tidy(() => v.assign(tf.tensor(data, v.shape, 'float32'))) };
 }

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CellType } from './cells';
-import { hostValues } from './host-values';
+import { hostValues, onHost } from './host-values';
 import { Recurrence, recurrence } from './recurrence';
 import { stack, StepOps, stepOps } from './stepops';
 
@@ -226,8 +226,7 @@ export function setFusedRecurrenceLimit(limit: number): number {
 }
 
 function fused(B: number, H: number): Recurrence | undefined {
-  const name = tf.getBackend();
-  return (name === 'wasm' || name === 'cpu') && B * H * H <= fusedLimit ? recurrence() : undefined;
+  return onHost() && B * H * H <= fusedLimit ? recurrence() : undefined;
 }
 
 /**
