@@ -24,6 +24,7 @@ export * from './nn/embedding';
 export * from './nn/loss';
 export * from './nn/host-values';
 export * from './nn/recurrence';
+export * from './nn/lstm-fused';
 export * from './nn/sequence';
 export * from './nn/model';
 export * from './nn/attention';

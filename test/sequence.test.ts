@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { CellType, CharModel, crossEntropy, initBackend, setBackwardBlockFloats, setFusedRecurrenceLimit } from '../lib';
+import { CellType, CharModel, crossEntropy, fusedLstm, initBackend, setBackwardBlockFloats, setFusedLstm, setFusedRecurrenceLimit } from '../lib';
 import { maxAbsDiff, randomArray, useCpu } from './helpers';
 
 for (const type of ['lstm', 'rnn', 'gru'] as CellType[]) {
@@ -109,4 +109,57 @@ test('the LSTM backward in blocks of steps (5, 5, 2 of 12) = in one block, and t
     whole.forEach((g, k) => assert.ok(maxAbsDiff(g, blocks[k]) < 1e-5, `${modelType} ${params[k].name}: ${maxAbsDiff(g, blocks[k])}`));
     m.dispose();
   }
+});
+
+test('the fused LSTM (wasm, lstm.wat) = the kernel path: loss, every gradient, the final state; in one block and in blocks of 2 steps', async () => {
+  await initBackend('wasm');
+  try {
+    assert.ok(fusedLstm(8), 'the fused LSTM is available on wasm for H = 8');
+    assert.equal(fusedLstm(6), undefined, 'H not a multiple of 4: the kernel path');
+    const V = 9, B = 3, T = 7;
+    const x = Int32Array.from({ length: B * T }, (_, i) => (i * 7 + 3) % V);
+    const y = Int32Array.from({ length: B * T }, (_, i) => (i * 5 + 1) % V);
+    for (const H of [8, 12]) {
+      const m = new CharModel({ modelType: 'lstm', vocabSize: V, hiddenSize: H, numLayers: 2, dropout: 0, initScale: 0.6 }, 3);
+      const params = [...m.namedParams().values()];
+      const h0 = randomArray(B * H, 4, 0.8);
+      const run = (fused: boolean, blockFloats: number) => {
+        const oldF = setFusedLstm(fused);
+        const oldB = setBackwardBlockFloats(blockFloats);
+        try {
+          return tf.tidy(() => {
+            const start = tf.tensor2d(h0, [B, H]);
+            const f = () => {
+              const state = m.cells.map(() => [start, tf.mul(start, -0.7) as tf.Tensor2D]);
+              const r = m.forward(x, B, T, state);
+              const extra = r.state.flat().reduce((acc, t, k) => tf.add(acc, tf.mul(tf.sum(tf.mul(t, t)), 0.3 * (k + 1))), tf.scalar(0));
+              return tf.add(crossEntropy(r.logits, y), extra) as tf.Scalar;
+            };
+            const { value, grads } = tf.variableGrads(f, params);
+            const dStart = tf.grad((s: tf.Tensor) => {
+              const state = m.cells.map(() => [s as tf.Tensor2D, tf.mul(s, -0.7) as tf.Tensor2D]);
+              return crossEntropy(m.forward(x, B, T, state).logits, y);
+            })(start);
+            return { loss: value.dataSync()[0], grads: params.map((p) => grads[p.name].dataSync().slice()), dStart: dStart.dataSync().slice() };
+          });
+        } finally {
+          setFusedLstm(oldF);
+          setBackwardBlockFloats(oldB);
+        }
+      };
+      const ref = run(false, 1 << 22);
+      for (const blockFloats of [1 << 22, B * 4 * H * 2]) {
+        const got = run(true, blockFloats);
+        const what = `H ${H}, block ${blockFloats}`;
+        assert.ok(Math.abs(ref.loss - got.loss) < 1e-5, `${what}: loss ${ref.loss} vs ${got.loss}`);
+        assert.ok(maxAbsDiff(ref.dStart, got.dStart) < 1e-5, `${what}: gradient w.r.t. the initial state ${maxAbsDiff(ref.dStart, got.dStart)}`);
+        ref.grads.forEach((g, k) => assert.ok(maxAbsDiff(g, got.grads[k]) < 1e-5, `${what}, ${params[k].name}: ${maxAbsDiff(g, got.grads[k])}`));
+      }
+      assert.ok(ref.grads.every((g) => g.some((v) => Math.abs(v) > 1e-4)), 'every weight gets a non-zero gradient');
+      m.dispose();
+    }
+  } finally {
+    await useCpu();
+  }
+  assert.equal(fusedLstm(8), undefined, 'not on the cpu backend');
 });

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../util/errors';
+import { loadLstmKernels } from '../nn/lstm-fused';
 import { loadRecurrence } from '../nn/recurrence';
 import { patchWasmKernels } from './wasm-kernels';
 import { installThreadPolicy, PolicyStats } from './wasm-threadpool';
@@ -119,6 +120,7 @@ export async function initBackend(prefer?: string): Promise<BackendInfo> {
         }
         if (active || (await activate('wasm'))) {
           patchWasmKernels();
+          await loadLstmKernels(); // the LSTM's per-step pointwise work on this backend's memory (lib/nn/lstm-fused.ts)
           const n = wasmThreadsInUse();
           // Default threads: each op uses the pool only when it gains from it (lib/backend/wasm-threadpool.ts).
           const pointer = n > 1 && !threadsFromEnv() ? threadpoolPointer() : undefined;

@@ -10,15 +10,7 @@
  * (`loadRecurrence`, which initBackend awaits); until then `recurrence()` is undefined and the
  * kernels path runs.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-
-/** The part of the WebAssembly API used here (tsconfig has no DOM lib). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+import { instantiateWat } from './wat';
 
 interface Exports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
@@ -42,8 +34,6 @@ export interface Recurrence {
   rnnBackward(dy: Float32Array, hs: Float32Array, h0: Float32Array, wh: Float32Array, T: number, B: number, H: number): { dZ: Float32Array; dh0: Float32Array; dWh: Float32Array };
 }
 
-type Wabt = Awaited<ReturnType<typeof import('wabt')>>;
-
 let loaded: Recurrence | undefined;
 let loading: Promise<Recurrence | undefined> | undefined;
 
@@ -56,15 +46,7 @@ export function recurrence(): Recurrence | undefined {
 export function loadRecurrence(): Promise<Recurrence | undefined> {
   loading ??= (async () => {
     try {
-      // The module's export is its init function; tslab (no esModuleInterop) sees it without `default`.
-      const mod0 = (await import('wabt')) as unknown as { default?: () => Promise<Wabt> };
-      const wabt = await (mod0.default ?? (mod0 as unknown as () => Promise<Wabt>))();
-      const text = fs.readFileSync(path.join(__dirname, 'recurrence.wat'), 'utf8');
-      const mod = wabt.parseWat('recurrence.wat', text, { simd: true });
-      const { buffer } = mod.toBinary({});
-      mod.destroy();
-      const instance = new WA.Instance(new WA.Module(buffer), {});
-      loaded = wrap(instance.exports as unknown as Exports);
+      loaded = wrap((await instantiateWat('recurrence.wat', '', {})) as Exports);
     } catch {
       loaded = undefined;
     }

@@ -7,26 +7,7 @@
 (module
   (memory (export "memory") 1)
 
-  ;; tanh of four floats: Eigen's float32 rational approximation (ptanh_float: a degree-13 odd
-  ;; polynomial over a degree-6 even one on x clamped to ±7.905311; within a few ulp of tanh).
-  (func $tanh4 (param $x v128) (result v128)
-    (local $x2 v128) (local $p v128) (local $q v128)
-    (local.set $x (f32x4.min (f32x4.splat (f32.const 7.90531110763549805))
-                             (f32x4.max (f32x4.splat (f32.const -7.90531110763549805)) (local.get $x))))
-    (local.set $x2 (f32x4.mul (local.get $x) (local.get $x)))
-    (local.set $p (f32x4.splat (f32.const -2.76076847742355e-16)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $x2)) (f32x4.splat (f32.const 2.00018790482477e-13))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $x2)) (f32x4.splat (f32.const -8.60467152213735e-11))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $x2)) (f32x4.splat (f32.const 5.12229709037114e-08))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $x2)) (f32x4.splat (f32.const 1.48572235717979e-05))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $x2)) (f32x4.splat (f32.const 6.37261928875436e-04))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $x2)) (f32x4.splat (f32.const 4.89352455891786e-03))))
-    (local.set $p (f32x4.mul (local.get $p) (local.get $x)))
-    (local.set $q (f32x4.splat (f32.const 1.19825839466702e-06)))
-    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $x2)) (f32x4.splat (f32.const 1.18534705686654e-04))))
-    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $x2)) (f32x4.splat (f32.const 2.26843463243900e-03))))
-    (local.set $q (f32x4.add (f32x4.mul (local.get $q) (local.get $x2)) (f32x4.splat (f32.const 4.89352518554385e-03))))
-    (f32x4.div (local.get $p) (local.get $q)))
+  ;; @include tanh4.wat
 
   ;; hs[t, b] = tanh(xp[t, b] + h_{t−1}[b]·Wh),  h_{−1} = h0.
   ;; xp, hs: [T·B, hp]   wh: [H, hp]   h0: [B, hp]

@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CellType } from './cells';
 import { hostValues, onHost } from './host-values';
+import { fusedLstm, lstmSeqFused } from './lstm-fused';
 import { Recurrence, recurrence } from './recurrence';
 import { stack, StepOps, stepOps } from './stepops';
 
@@ -439,7 +440,8 @@ export function runSequence(type: CellType, X: tf.Tensor2D, state: tf.Tensor2D[]
   const H = state[0].shape[1];
   const TB = X.shape[0];
   if (type === 'lstm') {
-    const packed = lstmPacked(needDX)(X, state[0], state[1], Wx, Wh, b);
+    const k = fusedLstm(H);
+    const packed = (k ? lstmSeqFused(k, needDX, BLOCK_FLOATS) : lstmPacked(needDX))(X, state[0], state[1], Wx, Wh, b);
     const outputs = packed.slice([0, 0], [TB, H]) as tf.Tensor2D;
     return { outputs, state: [packed.slice([TB - B, 0], [B, H]) as tf.Tensor2D, packed.slice([TB, 0], [B, H]) as tf.Tensor2D] };
   }

@@ -1,0 +1,198 @@
+/**
+ * The LSTM over a chunk on the wasm backend with each step's pointwise work as one
+ * WebAssembly call (lstm.wat) on the backend's own memory, between its matmuls:
+ *
+ *   forward, per step:  hw = h_{t−1}·Wh (the backend's XNNPACK matmul), then one call computes
+ *                       the gates, c_t and h_t and writes them straight into the chunk's
+ *                       [T·B, ·] outputs (no per-gate tensors, no stacking copies);
+ *   backward, per step: one call computes dz_t (into the block's dZ) and carries dc, then
+ *                       dh_{t−1} = dz_t·Whᵀ (matmul).
+ *
+ * x·Wx for all steps and the weight gradients (dWx = Xᵀ·dZ, dWh = H_prevᵀ·dZ, db = Σ dZ) stay
+ * one big matmul each, block by block as in sequence.ts's kernel path, which this replaces
+ * where it applies (wasm, H a multiple of 4) and which test/sequence.test.ts compares it with.
+ * Same math as Cell.step; σ and tanh are tanh4.wat's rational approximation (within 4e-7).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { stepOps } from './stepops';
+import { instantiateWat, WasmMemory } from './wat';
+
+interface Exports {
+  lstmForwardStep(xp: number, hw: number, bias: number, cPrev: number, act: number, c: number, h: number, h2: number, B: number, H: number): void;
+  lstmBackwardStep(dy: number, dhNext: number, dc: number, act: number, c: number, cPrev: number, dz: number, dz2: number, B: number, H: number): void;
+}
+
+/** The parts of the wasm backend used here. */
+interface WasmBackend {
+  wasm: { wasmMemory?: WasmMemory; HEAPF32: Float32Array };
+  dataIdMap: { get(id: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  disposeData(id: object): boolean;
+}
+
+let compiled: { memory: WasmMemory; k: Exports } | undefined;
+
+/**
+ * Compile lstm.wat against the active wasm backend's memory (once per memory). Resolves to
+ * whether the fused LSTM is available; false on other backends or if compiling fails.
+ */
+export async function loadLstmKernels(): Promise<boolean> {
+  if (tf.getBackend() !== 'wasm') return false;
+  const memory = (tf.backend() as unknown as WasmBackend).wasm.wasmMemory;
+  if (!memory) return false;
+  if (compiled?.memory === memory) return true;
+  try {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const decl = `(import "env" "memory" (memory 1${shared ? ' 65536 shared' : ''}))`;
+    const k = (await instantiateWat('lstm.wat', decl, { env: { memory } })) as Exports;
+    compiled = { memory, k };
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let enabled = process.env.UNREASONABLE_FUSED_LSTM !== '0';
+
+/** Turn the fused LSTM on or off (the tests compare both paths; UNREASONABLE_FUSED_LSTM=0 turns it off); returns the old setting. */
+export function setFusedLstm(on: boolean): boolean {
+  const old = enabled;
+  enabled = on;
+  return old;
+}
+
+/** The kernels, where they apply to a layer of `H` units on the active backend. */
+export function fusedLstm(H: number): Exports | undefined {
+  if (!enabled || !compiled || H % 4 !== 0 || tf.getBackend() !== 'wasm') return undefined;
+  return (tf.backend() as unknown as WasmBackend).wasm.wasmMemory === compiled.memory ? compiled.k : undefined;
+}
+
+/** Byte addresses of tensors in the wasm heap, and new uninitialised ones. */
+class Heap {
+  readonly backend = tf.backend() as unknown as WasmBackend;
+
+  ptr(t: tf.TensorInfo): number {
+    const d = this.backend.dataIdMap.get(t.dataId);
+    if (!d) throw new Error('lstm-fused: a tensor without data');
+    return d.memoryOffset;
+  }
+
+  alloc(shape: number[]): tf.TensorInfo {
+    return this.backend.makeOutput(shape, 'float32');
+  }
+
+  tensor<R extends tf.Tensor>(x: tf.TensorInfo): R {
+    return tf.engine().makeTensorFromTensorInfo(x, tf.backend()) as R;
+  }
+
+  /** n floats from byte address `from` to byte address `to`. */
+  copy(to: number, from: number, n: number): void {
+    const f = this.backend.wasm.HEAPF32;
+    f.copyWithin(to >> 2, from >> 2, (from >> 2) + n);
+  }
+
+  fill(at: number, n: number, v: number): void {
+    this.backend.wasm.HEAPF32.fill(v, at >> 2, (at >> 2) + n);
+  }
+
+  dispose(...xs: tf.TensorInfo[]): void {
+    for (const x of xs) this.backend.disposeData(x.dataId);
+  }
+}
+
+type Fn = (...args: tf.Tensor[]) => tf.Tensor;
+
+/**
+ * The fused LSTM as a custom op: (X [T·B, In], h0, c0 [B, H], Wx [In, 4H], Wh [H, 4H], b [4H])
+ * → [h_1 … h_T; c_T], [(T+1)·B, H] (one output, as the kernel path's). `blockFloats` bounds the
+ * backward's dZ block ([steps·B, 4H]); `needDX` false returns zeros for dX.
+ */
+export function lstmSeqFused(k: Exports, needDX: boolean, blockFloats: number): Fn {
+  return tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [X, h0, c0, Wx, Wh, b] = args.slice(0, 6) as tf.Tensor2D[];
+    const save = args[6] as tf.GradSaveFunc;
+    const [B, H] = h0.shape;
+    const T = X.shape[0] / B;
+    const G = 4 * H;
+    const heap = new Heap();
+    const ops = stepOps();
+    const XP = tf.matMul(X, Wx); // [T·B, 4H], without the bias (the step adds it)
+    const act = heap.alloc([T * B, G]); // i, f, g, o of every step
+    const C = heap.alloc([T * B, H]); // c_t of every step
+    const out = heap.alloc([(T + 1) * B, H]); // h_1 … h_T, then c_T
+    const hBuf = [heap.alloc([B, H]), heap.alloc([B, H])]; // h_t for the next step's matmul
+    const pXP = heap.ptr(XP), pb = heap.ptr(b), pAct = heap.ptr(act), pC = heap.ptr(C), pOut = heap.ptr(out), pc0 = heap.ptr(c0);
+    let h: tf.TensorInfo = h0;
+    for (let t = 0; t < T; t++) {
+      const hw = ops.matMul(h, Wh); // [B, 4H]
+      const next = hBuf[t % 2];
+      k.lstmForwardStep(pXP + t * B * G * 4, heap.ptr(hw), pb, t === 0 ? pc0 : pC + (t - 1) * B * H * 4, pAct + t * B * G * 4, pC + t * B * H * 4, pOut + t * B * H * 4, t < T - 1 ? heap.ptr(next) : 0, B, H);
+      ops.dispose(hw);
+      h = next;
+    }
+    heap.copy(pOut + T * B * H * 4, pC + (T - 1) * B * H * 4, B * H); // c_T
+    heap.dispose(...hBuf);
+    XP.dispose();
+    const value = heap.tensor<tf.Tensor2D>(out);
+    const Act = heap.tensor<tf.Tensor2D>(act);
+    const Cs = heap.tensor<tf.Tensor2D>(C);
+    save([X, h0, c0, Wx, Wh, value, Cs, Act]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sX, sh0, sc0, sWx, sWh, sOut, sC, sAct] = saved as tf.Tensor2D[];
+        const heap = new Heap();
+        const ops = stepOps();
+        const WhT = tf.transpose(sWh); // [4H, H]
+        const WxT = needDX ? tf.transpose(sWx) : undefined;
+        const pdy = heap.ptr(dy), // dy [(T+1)·B, H]: dL/dh_t, then dL/dc_T
+          pAct = heap.ptr(sAct), pC = heap.ptr(sC), pc0 = heap.ptr(sc0);
+        const dc = heap.alloc([B, H]); // carried dc, in place
+        heap.copy(heap.ptr(dc), pdy + T * B * H * 4, B * H);
+        let dhNext = heap.alloc([B, H]);
+        heap.fill(heap.ptr(dhNext), B * H, 0);
+        const dzStep = heap.alloc([B, G]); // dz_t for the matmul
+        const Tb = Math.max(1, Math.floor(blockFloats / (B * G)));
+        let dWx: tf.Tensor2D | undefined, dWh: tf.Tensor2D | undefined, db: tf.Tensor1D | undefined;
+        const dXs: tf.Tensor2D[] = [];
+        const rows = (x: tf.Tensor2D, t0: number, n: number) => (t0 === 0 && n * B === x.shape[0] ? x : (x.slice([t0 * B, 0], [n * B, x.shape[1]]) as tf.Tensor2D));
+        for (let t1 = T; t1 > 0; t1 -= Tb) {
+          const t0 = Math.max(0, t1 - Tb);
+          const n = t1 - t0;
+          const dZi = heap.alloc([n * B, G]);
+          const pdZ = heap.ptr(dZi);
+          for (let t = t1 - 1; t >= t0; t--) {
+            k.lstmBackwardStep(pdy + t * B * H * 4, heap.ptr(dhNext), heap.ptr(dc), pAct + t * B * G * 4, pC + t * B * H * 4, t === 0 ? pc0 : pC + (t - 1) * B * H * 4, pdZ + (t - t0) * B * G * 4, heap.ptr(dzStep), B, H);
+            const dhPrev = ops.matMul(dzStep, WhT); // [B, H]
+            heap.dispose(dhNext);
+            dhNext = dhPrev;
+          }
+          const dZ = heap.tensor<tf.Tensor2D>(dZi); // [n·B, 4H]
+          const acc = tf.tidy(() => {
+            const xB = rows(sX, t0, n);
+            // h_{t−1} for the block's steps: h0, then the outputs' rows before them
+            const hPrev = t0 === 0 ? (n === 1 ? sh0 : (tf.concat([sh0, sOut.slice([0, 0], [(n - 1) * B, H])], 0) as tf.Tensor2D)) : (sOut.slice([(t0 - 1) * B, 0], [n * B, H]) as tf.Tensor2D);
+            const gx = tf.matMul(tf.transpose(xB), dZ) as tf.Tensor2D; // explicit transposes: the wasm matmul is slow with transposeA
+            const gh = tf.matMul(tf.transpose(hPrev), dZ) as tf.Tensor2D;
+            const gb = tf.sum(dZ, 0) as tf.Tensor1D;
+            return {
+              dWx: dWx ? (tf.add(dWx, gx) as tf.Tensor2D) : gx,
+              dWh: dWh ? (tf.add(dWh, gh) as tf.Tensor2D) : gh,
+              db: db ? (tf.add(db, gb) as tf.Tensor1D) : gb,
+              dX: WxT ? (tf.matMul(dZ, WxT) as tf.Tensor2D) : undefined,
+            };
+          });
+          tf.dispose([dZ, ...([dWx, dWh, db].filter((x) => x !== undefined) as tf.Tensor[])]);
+          ({ dWx, dWh, db } = acc);
+          if (acc.dX) dXs.unshift(acc.dX);
+        }
+        heap.dispose(dzStep);
+        tf.dispose([WhT, ...(WxT ? [WxT] : [])]);
+        const dh0 = heap.tensor<tf.Tensor2D>(dhNext);
+        const dc0 = heap.tensor<tf.Tensor2D>(dc);
+        const dX = WxT ? (dXs.length === 1 ? dXs[0] : (tf.concat(dXs, 0) as tf.Tensor2D)) : tf.zerosLike(sX);
+        return [dX, dh0, dc0, dWx!, dWh!, db!];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as Fn;
+}
