@@ -105,9 +105,10 @@ type Fn = (...args: tf.Tensor[]) => tf.Tensor;
 /**
  * The fused LSTM as a custom op: (X [T·B, In], h0, c0 [B, H], Wx [In, 4H], Wh [H, 4H], b [4H])
  * → [h_1 … h_T; c_T], [(T+1)·B, H] (one output, as the kernel path's). `blockFloats` bounds the
- * backward's dZ block ([steps·B, 4H]); `needDX` false returns zeros for dX.
+ * backward's dZ block ([steps·B, 4H]); `needDX` false returns zeros for dX. With `ids` (time-major)
+ * X is their one-hot rows: x·Wx is a row lookup and dWx a scatter-add of dZ's rows (X is not read).
  */
-export function lstmSeqFused(k: Exports, needDX: boolean, blockFloats: number): Fn {
+export function lstmSeqFused(k: Exports, needDX: boolean, blockFloats: number, ids?: Int32Array): Fn {
   return tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [X, h0, c0, Wx, Wh, b] = args.slice(0, 6) as tf.Tensor2D[];
     const save = args[6] as tf.GradSaveFunc;
@@ -116,7 +117,8 @@ export function lstmSeqFused(k: Exports, needDX: boolean, blockFloats: number): 
     const G = 4 * H;
     const heap = new Heap();
     const ops = stepOps();
-    const XP = tf.matMul(X, Wx); // [T·B, 4H], without the bias (the step adds it)
+    // [T·B, 4H], without the bias (the step adds it)
+    const XP = ids ? tf.tidy(() => tf.gather(Wx, tf.tensor1d(ids, 'int32'))) : tf.matMul(X, Wx);
     const act = heap.alloc([T * B, G]); // i, f, g, o of every step
     const C = heap.alloc([T * B, H]); // c_t of every step
     const out = heap.alloc([(T + 1) * B, H]); // h_1 … h_T, then c_T
@@ -169,10 +171,11 @@ export function lstmSeqFused(k: Exports, needDX: boolean, blockFloats: number): 
           }
           const dZ = heap.tensor<tf.Tensor2D>(dZi); // [n·B, 4H]
           const acc = tf.tidy(() => {
-            const xB = rows(sX, t0, n);
             // h_{t−1} for the block's steps: h0, then the outputs' rows before them
             const hPrev = t0 === 0 ? (n === 1 ? sh0 : (tf.concat([sh0, sOut.slice([0, 0], [(n - 1) * B, H])], 0) as tf.Tensor2D)) : (sOut.slice([(t0 - 1) * B, 0], [n * B, H]) as tf.Tensor2D);
-            const gx = tf.matMul(tf.transpose(xB), dZ) as tf.Tensor2D; // explicit transposes: the wasm matmul is slow with transposeA
+            const gx = (ids
+              ? tf.scatterND(tf.tensor2d(ids.subarray(t0 * B, t1 * B), [n * B, 1], 'int32'), dZ, sWx.shape) // Σ of dZ's rows per id
+              : tf.matMul(tf.transpose(rows(sX, t0, n)), dZ)) as tf.Tensor2D; // explicit transposes: the wasm matmul is slow with transposeA
             const gh = tf.matMul(tf.transpose(hPrev), dZ) as tf.Tensor2D;
             const gb = tf.sum(dZ, 0) as tf.Tensor1D;
             return {

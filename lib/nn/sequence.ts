@@ -441,7 +441,7 @@ export function runSequence(type: CellType, X: tf.Tensor2D, state: tf.Tensor2D[]
   const TB = X.shape[0];
   if (type === 'lstm') {
     const k = fusedLstm(H);
-    const packed = (k ? lstmSeqFused(k, needDX, BLOCK_FLOATS) : lstmPacked(needDX))(X, state[0], state[1], Wx, Wh, b);
+    const packed = (k ? lstmSeqFused(k, needDX, BLOCK_FLOATS, needDX ? undefined : oneHotIds) : lstmPacked(needDX))(X, state[0], state[1], Wx, Wh, b);
     const outputs = packed.slice([0, 0], [TB, H]) as tf.Tensor2D;
     return { outputs, state: [packed.slice([TB - B, 0], [B, H]) as tf.Tensor2D, packed.slice([TB, 0], [B, H]) as tf.Tensor2D] };
   }
