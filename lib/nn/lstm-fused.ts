@@ -14,6 +14,7 @@
  * Same math as Cell.step; σ and tanh are tanh4.wat's rational approximation (within 4e-7).
  */
 import * as tf from '@tensorflow/tfjs';
+import { BlockGrads } from './block-grads';
 import { stepOps } from './stepops';
 import { instantiateWat, WasmMemory } from './wat';
 
@@ -155,8 +156,7 @@ export function lstmSeqFused(k: Exports, needDX: boolean, blockFloats: number, i
         heap.fill(heap.ptr(dhNext), B * H, 0);
         const dzStep = heap.alloc([B, G]); // dz_t for the matmul
         const Tb = Math.max(1, Math.floor(blockFloats / (B * G)));
-        let dWx: tf.Tensor2D | undefined, dWh: tf.Tensor2D | undefined, db: tf.Tensor1D | undefined;
-        const dXs: tf.Tensor2D[] = [];
+        const grads = new BlockGrads(WxT);
         const rows = (x: tf.Tensor2D, t0: number, n: number) => (t0 === 0 && n * B === x.shape[0] ? x : (x.slice([t0 * B, 0], [n * B, x.shape[1]]) as tf.Tensor2D));
         for (let t1 = T; t1 > 0; t1 -= Tb) {
           const t0 = Math.max(0, t1 - Tb);
@@ -169,32 +169,21 @@ export function lstmSeqFused(k: Exports, needDX: boolean, blockFloats: number, i
             heap.dispose(dhNext);
             dhNext = dhPrev;
           }
-          const dZ = heap.tensor<tf.Tensor2D>(dZi); // [n·B, 4H]
-          const acc = tf.tidy(() => {
-            // h_{t−1} for the block's steps: h0, then the outputs' rows before them
-            const hPrev = t0 === 0 ? (n === 1 ? sh0 : (tf.concat([sh0, sOut.slice([0, 0], [(n - 1) * B, H])], 0) as tf.Tensor2D)) : (sOut.slice([(t0 - 1) * B, 0], [n * B, H]) as tf.Tensor2D);
-            const gx = (ids
+          grads.add(
+            heap.tensor<tf.Tensor2D>(dZi), // [n·B, 4H]
+            (dZ) => (ids
               ? tf.scatterND(tf.tensor2d(ids.subarray(t0 * B, t1 * B), [n * B, 1], 'int32'), dZ, sWx.shape) // Σ of dZ's rows per id
-              : tf.matMul(tf.transpose(rows(sX, t0, n)), dZ)) as tf.Tensor2D; // explicit transposes: the wasm matmul is slow with transposeA
-            const gh = tf.matMul(tf.transpose(hPrev), dZ) as tf.Tensor2D;
-            const gb = tf.sum(dZ, 0) as tf.Tensor1D;
-            return {
-              dWx: dWx ? (tf.add(dWx, gx) as tf.Tensor2D) : gx,
-              dWh: dWh ? (tf.add(dWh, gh) as tf.Tensor2D) : gh,
-              db: db ? (tf.add(db, gb) as tf.Tensor1D) : gb,
-              dX: WxT ? (tf.matMul(dZ, WxT) as tf.Tensor2D) : undefined,
-            };
-          });
-          tf.dispose([dZ, ...([dWx, dWh, db].filter((x) => x !== undefined) as tf.Tensor[])]);
-          ({ dWx, dWh, db } = acc);
-          if (acc.dX) dXs.unshift(acc.dX);
+              : tf.matMul(tf.transpose(rows(sX, t0, n)), dZ)) as tf.Tensor2D,
+            // h_{t−1} for the block's steps: h0, then the outputs' rows before them
+            () => (t0 === 0 ? (n === 1 ? sh0 : (tf.concat([sh0, sOut.slice([0, 0], [(n - 1) * B, H])], 0) as tf.Tensor2D)) : (sOut.slice([(t0 - 1) * B, 0], [n * B, H]) as tf.Tensor2D)),
+          );
         }
         heap.dispose(dzStep);
         tf.dispose([WhT, ...(WxT ? [WxT] : [])]);
         const dh0 = heap.tensor<tf.Tensor2D>(dhNext);
         const dc0 = heap.tensor<tf.Tensor2D>(dc);
-        const dX = WxT ? (dXs.length === 1 ? dXs[0] : (tf.concat(dXs, 0) as tf.Tensor2D)) : tf.zerosLike(sX);
-        return [dX, dh0, dc0, dWx!, dWh!, db!];
+        const [dX, dWx, dWh, db] = grads.result(sX);
+        return [dX, dh0, dc0, dWx, dWh, db];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as Fn;

@@ -11,6 +11,7 @@
  * test/sequence.test.ts checks values and gradients against it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { BlockGrads } from './block-grads';
 import { CellType } from './cells';
 import { hostValues, onHost } from './host-values';
 import { fusedLstm, lstmSeqFused } from './lstm-fused';
@@ -145,8 +146,7 @@ const lstmPacked = (needDX: boolean) => custom((...args) => {
       let dhNext: tf.TensorInfo = tf.zerosLike(sh0);
       let dcNext: tf.TensorInfo = dcT;
       let first = true;
-      let dWx: tf.Tensor2D | undefined, dWh: tf.Tensor2D | undefined, db: tf.Tensor1D | undefined;
-      const dXs: tf.Tensor2D[] = [];
+      const grads = new BlockGrads(WxT);
       const rows = (x: tf.Tensor2D, t0: number, t1: number) => (t0 === 0 && t1 === T ? x : (x.slice([t0 * B, 0], [(t1 - t0) * B, x.shape[1]]) as tf.Tensor2D));
       for (let t1 = T; t1 > 0; t1 -= Tb) {
         const t0 = Math.max(0, t1 - Tb);
@@ -185,28 +185,16 @@ const lstmPacked = (needDX: boolean) => custom((...args) => {
           [dhNext, dcNext] = [dhPrev, dcPrev];
         }
         tf.dispose([...Ks, ...PQs, ...Fs]);
-        const dZ = stack<tf.Tensor2D>(ops, dzs, 0); // [n·B, 4H]
-        const acc = tf.tidy(() => {
-          const xB = rows(sX, t0, t1);
-          const hPrev = t0 === 0 ? previousStates(sh0, rows(sHs, 0, t1), n) : (sHs.slice([(t0 - 1) * B, 0], [n * B, H]) as tf.Tensor2D);
-          const gx = tf.matMul(tf.transpose(xB), dZ) as tf.Tensor2D; // explicit transposes: the wasm matmul is slow with transposeA
-          const gh = tf.matMul(tf.transpose(hPrev), dZ) as tf.Tensor2D;
-          const gb = tf.sum(dZ, 0) as tf.Tensor1D;
-          return {
-            dWx: dWx ? (tf.add(dWx, gx) as tf.Tensor2D) : gx,
-            dWh: dWh ? (tf.add(dWh, gh) as tf.Tensor2D) : gh,
-            db: db ? (tf.add(db, gb) as tf.Tensor1D) : gb,
-            dX: WxT ? (tf.matMul(dZ, WxT) as tf.Tensor2D) : undefined,
-          };
-        });
-        tf.dispose([dZ, ...([dWx, dWh, db].filter((x) => x !== undefined) as tf.Tensor[])]);
-        ({ dWx, dWh, db } = acc);
-        if (acc.dX) dXs.unshift(acc.dX);
+        grads.add(
+          stack<tf.Tensor2D>(ops, dzs, 0), // [n·B, 4H]
+          (dZ) => tf.matMul(tf.transpose(rows(sX, t0, t1)), dZ) as tf.Tensor2D,
+          () => (t0 === 0 ? previousStates(sh0, rows(sHs, 0, t1), n) : (sHs.slice([(t0 - 1) * B, 0], [n * B, H]) as tf.Tensor2D)),
+        );
       }
       const dh0 = ops.tensor<tf.Tensor2D>(dhNext);
       const dc0 = ops.tensor<tf.Tensor2D>(dcNext);
-      const dX = WxT ? (dXs.length === 1 ? dXs[0] : (tf.concat(dXs, 0) as tf.Tensor2D)) : tf.zerosLike(sX);
-      return [dX, dh0, dc0, dWx!, dWh!, db!];
+      const [dX, dWx, dWh, db] = grads.result(sX);
+      return [dX, dh0, dc0, dWx, dWh, db];
     },
   };
 });
