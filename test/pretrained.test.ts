@@ -138,7 +138,9 @@ test('the CLI takes a shipped model by name', () => {
 test('--ship-resume alone ships the run in progress and leaves the shipped weights and card as they are', () => {
   const work = tmpDir();
   const models = tmpDir();
-  const name = 'linux';
+  // A model without a shipped run in progress (models/NAME/resume/ would be continued from).
+  const name = RECIPES.map((r) => r.name).find((n) => !fs.existsSync(path.join(modelsDir(), n, 'resume')));
+  assert.ok(name, 'a shipped model without a resume/ to test with');
   fs.cpSync(path.join(modelsDir(), name), path.join(models, name), { recursive: true });
   fs.copyFileSync(path.join(modelsDir(), 'README.md'), path.join(models, 'README.md'));
   const before = new Map(fs.readdirSync(path.join(models, name)).map((f) => [f, fs.readFileSync(path.join(models, name, f))]));
