@@ -82,10 +82,6 @@ class Heap {
     return this.backend.makeOutput(shape, 'float32');
   }
 
-  tensor<R extends tf.Tensor>(x: tf.TensorInfo): R {
-    return tf.engine().makeTensorFromTensorInfo(x, tf.backend()) as R;
-  }
-
   /** n floats from byte address `from` to byte address `to`. */
   copy(to: number, from: number, n: number): void {
     const f = this.backend.wasm.HEAPF32;
@@ -94,10 +90,6 @@ class Heap {
 
   fill(at: number, n: number, v: number): void {
     this.backend.wasm.HEAPF32.fill(v, at >> 2, (at >> 2) + n);
-  }
-
-  dispose(...xs: tf.TensorInfo[]): void {
-    for (const x of xs) this.backend.disposeData(x.dataId);
   }
 }
 
@@ -134,11 +126,11 @@ export function lstmSeqFused(k: Exports, needDX: boolean, blockFloats: number, i
       h = next;
     }
     heap.copy(pOut + T * B * H * 4, pC + (T - 1) * B * H * 4, B * H); // c_T
-    heap.dispose(...hBuf);
+    ops.dispose(...hBuf);
     XP.dispose();
-    const value = heap.tensor<tf.Tensor2D>(out);
-    const Act = heap.tensor<tf.Tensor2D>(act);
-    const Cs = heap.tensor<tf.Tensor2D>(C);
+    const value = ops.tensor<tf.Tensor2D>(out);
+    const Act = ops.tensor<tf.Tensor2D>(act);
+    const Cs = ops.tensor<tf.Tensor2D>(C);
     save([X, h0, c0, Wx, Wh, value, Cs, Act]);
     return {
       value,
@@ -166,11 +158,11 @@ export function lstmSeqFused(k: Exports, needDX: boolean, blockFloats: number, i
           for (let t = t1 - 1; t >= t0; t--) {
             k.lstmBackwardStep(pdy + t * B * H * 4, heap.ptr(dhNext), heap.ptr(dc), pAct + t * B * G * 4, pC + t * B * H * 4, t === 0 ? pc0 : pC + (t - 1) * B * H * 4, pdZ + (t - t0) * B * G * 4, heap.ptr(dzStep), B, H);
             const dhPrev = ops.matMul(dzStep, WhT); // [B, H]
-            heap.dispose(dhNext);
+            ops.dispose(dhNext);
             dhNext = dhPrev;
           }
           grads.add(
-            heap.tensor<tf.Tensor2D>(dZi), // [n·B, 4H]
+            ops.tensor<tf.Tensor2D>(dZi), // [n·B, 4H]
             (dZ) => (ids
               ? tf.scatterND(tf.tensor2d(ids.subarray(t0 * B, t1 * B), [n * B, 1], 'int32'), dZ, sWx.shape) // Σ of dZ's rows per id
               : tf.matMul(tf.transpose(rows(sX, t0, n)), dZ)) as tf.Tensor2D,
@@ -178,10 +170,10 @@ export function lstmSeqFused(k: Exports, needDX: boolean, blockFloats: number, i
             () => (t0 === 0 ? (n === 1 ? sh0 : (tf.concat([sh0, sOut.slice([0, 0], [(n - 1) * B, H])], 0) as tf.Tensor2D)) : (sOut.slice([(t0 - 1) * B, 0], [n * B, H]) as tf.Tensor2D)),
           );
         }
-        heap.dispose(dzStep);
+        ops.dispose(dzStep);
         tf.dispose([WhT, ...(WxT ? [WxT] : [])]);
-        const dh0 = heap.tensor<tf.Tensor2D>(dhNext);
-        const dc0 = heap.tensor<tf.Tensor2D>(dc);
+        const dh0 = ops.tensor<tf.Tensor2D>(dhNext);
+        const dc0 = ops.tensor<tf.Tensor2D>(dc);
         const [dX, dWx, dWh, db] = grads.result(sX);
         return [dX, dh0, dc0, dWx, dWh, db];
       },
