@@ -8,8 +8,8 @@
  *   backward, per step: one call computes dz_t (into the block's dZ) and carries dc, then
  *                       dh_{t−1} = dz_t·Whᵀ (matmul).
  *
- * x·Wx for all steps and the weight gradients (dWx = Xᵀ·dZ, dWh = H_prevᵀ·dZ, db = Σ dZ) stay
- * one big matmul each, block by block as in sequence.ts's kernel path, which this replaces
+ * x·Wx for all steps and the weight gradients (dWxᵀ = dZᵀ·X, dWhᵀ = dZᵀ·H_prev from the dZᵀ the
+ * backward step also writes, db = Σ dZ) stay one big matmul each, block by block as in sequence.ts's kernel path, which this replaces
  * where it applies (wasm, H a multiple of 4) and which test/sequence.test.ts compares it with.
  * Same math as Cell.step; σ and tanh are tanh4.wat's rational approximation (within 4e-7).
  */
@@ -20,7 +20,7 @@ import { instantiateWat, WasmMemory } from './wat';
 
 interface Exports {
   lstmForwardStep(xp: number, hw: number, bias: number, cPrev: number, act: number, c: number, h: number, h2: number, B: number, H: number): void;
-  lstmBackwardStep(dy: number, dhNext: number, dc: number, act: number, c: number, cPrev: number, dz: number, dz2: number, B: number, H: number): void;
+  lstmBackwardStep(dy: number, dhNext: number, dc: number, act: number, c: number, cPrev: number, dz: number, dz2: number, dzT: number, ldT: number, B: number, H: number): void;
 }
 
 /** The parts of the wasm backend used here. */
@@ -154,20 +154,24 @@ export function lstmSeqFused(k: Exports, needDX: boolean, blockFloats: number, i
           const t0 = Math.max(0, t1 - Tb);
           const n = t1 - t0;
           const dZi = heap.alloc([n * B, G]);
-          const pdZ = heap.ptr(dZi);
+          const dZTi = heap.alloc([G, n * B]); // dZᵀ, for the weight gradients (block-grads.ts)
+          const pdZ = heap.ptr(dZi), pdZT = heap.ptr(dZTi);
           for (let t = t1 - 1; t >= t0; t--) {
-            k.lstmBackwardStep(pdy + t * B * H * 4, heap.ptr(dhNext), heap.ptr(dc), pAct + t * B * G * 4, pC + t * B * H * 4, t === 0 ? pc0 : pC + (t - 1) * B * H * 4, pdZ + (t - t0) * B * G * 4, heap.ptr(dzStep), B, H);
+            k.lstmBackwardStep(pdy + t * B * H * 4, heap.ptr(dhNext), heap.ptr(dc), pAct + t * B * G * 4, pC + t * B * H * 4, t === 0 ? pc0 : pC + (t - 1) * B * H * 4, pdZ + (t - t0) * B * G * 4, heap.ptr(dzStep), pdZT + (t - t0) * B * 4, n * B * 4, B, H);
             const dhPrev = ops.matMul(dzStep, WhT); // [B, H]
             ops.dispose(dhNext);
             dhNext = dhPrev;
           }
           grads.add(
             ops.tensor<tf.Tensor2D>(dZi), // [n·B, 4H]
-            (dZ) => (ids
-              ? tf.scatterND(tf.tensor2d(ids.subarray(t0 * B, t1 * B), [n * B, 1], 'int32'), dZ, sWx.shape) // Σ of dZ's rows per id
-              : tf.matMul(tf.transpose(rows(sX, t0, n)), dZ)) as tf.Tensor2D,
-            // h_{t−1} for the block's steps: h0, then the outputs' rows before them
-            () => (t0 === 0 ? (n === 1 ? sh0 : (tf.concat([sh0, sOut.slice([0, 0], [(n - 1) * B, H])], 0) as tf.Tensor2D)) : (sOut.slice([(t0 - 1) * B, 0], [n * B, H]) as tf.Tensor2D)),
+            {
+              ...(ids
+                ? { x: (dZ: tf.Tensor2D) => tf.scatterND(tf.tensor2d(ids.subarray(t0 * B, t1 * B), [n * B, 1], 'int32'), dZ, sWx.shape) as tf.Tensor2D } // Σ of dZ's rows per id
+                : { xT: (dZT: tf.Tensor2D) => tf.matMul(dZT, rows(sX, t0, n)) as tf.Tensor2D }), // [4H, In]
+              // h_{t−1} for the block's steps: h0, then the outputs' rows before them
+              hPrev: () => (t0 === 0 ? (n === 1 ? sh0 : (tf.concat([sh0, sOut.slice([0, 0], [(n - 1) * B, H])], 0) as tf.Tensor2D)) : (sOut.slice([(t0 - 1) * B, 0], [n * B, H]) as tf.Tensor2D)),
+            },
+            ops.tensor<tf.Tensor2D>(dZTi), // [4H, n·B]
           );
         }
         ops.dispose(dzStep);

@@ -187,8 +187,10 @@ const lstmPacked = (needDX: boolean) => custom((...args) => {
         tf.dispose([...Ks, ...PQs, ...Fs]);
         grads.add(
           stack<tf.Tensor2D>(ops, dzs, 0), // [n·B, 4H]
-          (dZ) => tf.matMul(tf.transpose(rows(sX, t0, t1)), dZ) as tf.Tensor2D,
-          () => (t0 === 0 ? previousStates(sh0, rows(sHs, 0, t1), n) : (sHs.slice([(t0 - 1) * B, 0], [n * B, H]) as tf.Tensor2D)),
+          {
+            x: (dZ) => tf.matMul(tf.transpose(rows(sX, t0, t1)), dZ) as tf.Tensor2D,
+            hPrev: () => (t0 === 0 ? previousStates(sh0, rows(sHs, 0, t1), n) : (sHs.slice([(t0 - 1) * B, 0], [n * B, H]) as tf.Tensor2D)),
+          },
         );
       }
       const dh0 = ops.tensor<tf.Tensor2D>(dhNext);
