@@ -58,7 +58,7 @@ export function targetNotes(recipe: Recipe, m: ReturnType<typeof measure>, steps
   const h = (seconds / 3600).toFixed(1);
   const at = bestStep < steps ? ` (the best held-out loss, at step ${bestStep})` : '';
   const more = steps < totalSteps
-    ? `the recipe run is at step ${steps} of ${totalSteps} (${epochs} epochs, ${h} h on one core): continue it with \`npm run pretrain -- ${recipe.name}\` (the remaining ${totalSteps - steps} steps take about ${((seconds / Math.max(1, steps)) * (totalSteps - steps) / 3600).toFixed(1)} h more at this speed), and a larger model (more hidden units) if that is not enough`
+    ? `the recipe run is at step ${steps} of ${totalSteps} (${epochs} epochs, ${h} h of training): continue it with \`npm run pretrain -- ${recipe.name}\` (the remaining ${totalSteps - steps} steps take about ${((seconds / Math.max(1, steps)) * (totalSteps - steps) / 3600).toFixed(1)} h more at this speed), and a larger model (more hidden units) if that is not enough`
     : `the recipe's ${totalSteps} steps are done: a larger model or more epochs would be needed`;
   const t = recipe.targets;
   if (t.valLoss !== undefined && m.validation.loss > t.valLoss) notes.push(`target: held-out loss ≤ ${t.valLoss} nats/byte; reached ${m.validation.loss.toFixed(3)}${at} after ${h} h; ${more}`);

@@ -56,8 +56,10 @@ export const RECIPES: Recipe[] = [
     corpus: 'tinyshakespeare',
     valFrac: 0.05,
     seed: 1,
-    model: { modelType: 'lstm', hiddenSize: 256, numLayers: 2, dropout: 0.2, initScale: 1 / 16, forgetBias: 0 },
-    train: { batchSize: 64, seqLength: 100, epochs: 30, optimizer: 'adam', learningRate: 2e-3, lrDecay: 0.92, lrDecayAfter: 10, gradClip: 5, evalEvery: 331 },
+    // 2×256 with dropout 0.2 (30 epochs, 2.5 h) plateaued at 1.535 from epoch 14 while its training loss fell
+    // to 1.27 (it overfits): 1.5× the units, more dropout, a faster lr decay (it has to fit one sitting).
+    model: { modelType: 'lstm', hiddenSize: 384, numLayers: 2, dropout: 0.3, initScale: 1 / Math.sqrt(384), forgetBias: 0 },
+    train: { batchSize: 64, seqLength: 100, epochs: 18, optimizer: 'adam', learningRate: 2e-3, lrDecay: 0.85, lrDecayAfter: 6, gradClip: 5, evalEvery: 165 },
     features: ['column', 'inWord'],
     featureBytes: 20000,
     targets: { valLoss: 1.5 },
