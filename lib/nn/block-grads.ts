@@ -12,6 +12,21 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+/** Rows of steps t0 … t0+n−1 of a time-major [T·B, ·] tensor (the tensor itself when that is all of it). */
+export function stepRows(x: tf.Tensor2D, B: number, t0: number, n: number): tf.Tensor2D {
+  return t0 === 0 && n * B === x.shape[0] ? x : (x.slice([t0 * B, 0], [n * B, x.shape[1]]) as tf.Tensor2D);
+}
+
+/**
+ * The states before steps t0 … t0+n−1, [n·B, H]: s0 [B, H] for step 0, then the rows of S
+ * (time-major, S's first step is step 0's output) before each step.
+ */
+export function blockPrevious(s0: tf.Tensor2D, S: tf.Tensor2D, t0: number, n: number): tf.Tensor2D {
+  const [B, H] = s0.shape;
+  if (t0 > 0) return S.slice([(t0 - 1) * B, 0], [n * B, H]) as tf.Tensor2D;
+  return n === 1 ? s0 : (tf.concat([s0, S.slice([0, 0], [(n - 1) * B, H])], 0) as tf.Tensor2D);
+}
+
 /** How one block's parts of the weight gradients are made from its dZ (or dZᵀ). */
 export interface BlockParts {
   /** The block's part of dWx [In, G] from dZ: Xᵀ·dZ, or a lookup's scatter-add (called inside a tidy). */

@@ -14,7 +14,7 @@
  * Same math as Cell.step; σ and tanh are tanh4.wat's rational approximation (within 4e-7).
  */
 import * as tf from '@tensorflow/tfjs';
-import { BlockGrads } from './block-grads';
+import { BlockGrads, blockPrevious, stepRows } from './block-grads';
 import { stepOps } from './stepops';
 import { instantiateWat, WasmMemory } from './wat';
 
@@ -149,7 +149,6 @@ export function lstmSeqFused(k: Exports, needDX: boolean, blockFloats: number, i
         const dzStep = heap.alloc([B, G]); // dz_t for the matmul
         const Tb = Math.max(1, Math.floor(blockFloats / (B * G)));
         const grads = new BlockGrads(WxT);
-        const rows = (x: tf.Tensor2D, t0: number, n: number) => (t0 === 0 && n * B === x.shape[0] ? x : (x.slice([t0 * B, 0], [n * B, x.shape[1]]) as tf.Tensor2D));
         for (let t1 = T; t1 > 0; t1 -= Tb) {
           const t0 = Math.max(0, t1 - Tb);
           const n = t1 - t0;
@@ -167,9 +166,8 @@ export function lstmSeqFused(k: Exports, needDX: boolean, blockFloats: number, i
             {
               ...(ids
                 ? { x: (dZ: tf.Tensor2D) => tf.scatterND(tf.tensor2d(ids.subarray(t0 * B, t1 * B), [n * B, 1], 'int32'), dZ, sWx.shape) as tf.Tensor2D } // Σ of dZ's rows per id
-                : { xT: (dZT: tf.Tensor2D) => tf.matMul(dZT, rows(sX, t0, n)) as tf.Tensor2D }), // [4H, In]
-              // h_{t−1} for the block's steps: h0, then the outputs' rows before them
-              hPrev: () => (t0 === 0 ? (n === 1 ? sh0 : (tf.concat([sh0, sOut.slice([0, 0], [(n - 1) * B, H])], 0) as tf.Tensor2D)) : (sOut.slice([(t0 - 1) * B, 0], [n * B, H]) as tf.Tensor2D)),
+                : { xT: (dZT: tf.Tensor2D) => tf.matMul(dZT, stepRows(sX, B, t0, n)) as tf.Tensor2D }), // [4H, In]
+              hPrev: () => blockPrevious(sh0, sOut, t0, n), // h_{t−1}: h0, then the outputs' rows
             },
             ops.tensor<tf.Tensor2D>(dZTi), // [4H, n·B]
           );

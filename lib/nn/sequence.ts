@@ -11,7 +11,7 @@
  * test/sequence.test.ts checks values and gradients against it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BlockGrads } from './block-grads';
+import { BlockGrads, blockPrevious, stepRows } from './block-grads';
 import { CellType } from './cells';
 import { hostValues, onHost } from './host-values';
 import { fusedLstm, lstmSeqFused } from './lstm-fused';
@@ -147,13 +147,12 @@ const lstmPacked = (needDX: boolean) => custom((...args) => {
       let dcNext: tf.TensorInfo = dcT;
       let first = true;
       const grads = new BlockGrads(WxT);
-      const rows = (x: tf.Tensor2D, t0: number, t1: number) => (t0 === 0 && t1 === T ? x : (x.slice([t0 * B, 0], [(t1 - t0) * B, x.shape[1]]) as tf.Tensor2D));
       for (let t1 = T; t1 > 0; t1 -= Tb) {
         const t0 = Math.max(0, t1 - Tb);
         const n = t1 - t0;
         const [Ks, PQs, Fs] = tf.tidy(() => {
-          const [cB, iB, fB, gB, oB] = [sC, sI, sF, sG, sO].map((x) => rows(x, t0, t1));
-          const cPrev = t0 === 0 ? previousStates(sc0, cB, n) : (sC.slice([(t0 - 1) * B, 0], [n * B, H]) as tf.Tensor2D);
+          const [cB, iB, fB, gB, oB] = [sC, sI, sF, sG, sO].map((x) => stepRows(x, B, t0, n));
+          const cPrev = blockPrevious(sc0, sC, t0, n);
           const tc = tf.tidy(() => tanh(cB));
           const dsig = (x: tf.Tensor2D) => tf.mul(x, tf.sub(1, x));
           const K = tf.tidy(() => tf.mul(oB, tf.sub(1, tf.square(tc))) as tf.Tensor2D);
@@ -188,8 +187,8 @@ const lstmPacked = (needDX: boolean) => custom((...args) => {
         grads.add(
           stack<tf.Tensor2D>(ops, dzs, 0), // [n·B, 4H]
           {
-            x: (dZ) => tf.matMul(tf.transpose(rows(sX, t0, t1)), dZ) as tf.Tensor2D,
-            hPrev: () => (t0 === 0 ? previousStates(sh0, rows(sHs, 0, t1), n) : (sHs.slice([(t0 - 1) * B, 0], [n * B, H]) as tf.Tensor2D)),
+            x: (dZ) => tf.matMul(tf.transpose(stepRows(sX, B, t0, n)), dZ) as tf.Tensor2D,
+            hPrev: () => blockPrevious(sh0, sHs, t0, n),
           },
         );
       }
