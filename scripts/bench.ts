@@ -8,7 +8,8 @@
  *
  * Each configuration runs in its own child process (clean peak RSS): median seconds per training
  * step after warm-up → bytes/s = batch × seq / step; the backend's own matmul peak and the share
- * of it that training reaches in useful FLOPs; sampling bytes/s one byte at a time; and, for S,
+ * of it that training reaches in useful FLOPs; sampling bytes/s one byte at a time; recording bytes/s
+ * (h and c of every layer and the top-5 predictions after each byte, one byte at a time); and, for S,
  * tf.layers.lstm on the same backend.
  *
  * Every configuration runs idle and with one core busy (a busy-loop child process the bench
@@ -62,6 +63,7 @@ async function child(name: ConfigName, what: 'ours' | 'layers'): Promise<void> {
   const steps = Number(flag(`steps-${name.toLowerCase()}`, DEFAULT_STEPS[name]));
   const times: number[] = [];
   let sampleBytesPerSec: number | undefined;
+  let recordBytesPerSec: number | undefined;
   if (what === 'ours') {
     const model = new L.CharModel({ modelType: c.modelType, vocabSize: vocab.size, hiddenSize: c.hiddenSize, numLayers: c.numLayers, dropout: 0 }, 0);
     const opt = name === 'minchar' ? { optimizer: 'adagrad' as const, learningRate: 0.1, gradClip: 5, clipMode: 'value' as const } : { optimizer: 'adam' as const, learningRate: 2e-3 };
@@ -73,10 +75,17 @@ async function child(name: ConfigName, what: 'ours' | 'layers'): Promise<void> {
     }
     const n = name === 'minchar' ? 0 : Number(flag('sample', '1000'));
     if (n > 0) {
-    L.sample(model, vocab, { length: 50, temperature: 1, seed: 2 }); // warm-up (JIT), as the PyTorch side does
-    const t = performance.now();
-    L.sample(model, vocab, { length: n, temperature: 1, seed: 1 });
-    sampleBytesPerSec = n / ((performance.now() - t) / 1000);
+      L.sample(model, vocab, { length: 50, temperature: 1, seed: 2 }); // warm-up (JIT), as the PyTorch side does
+      const t = performance.now();
+      L.sample(model, vocab, { length: n, temperature: 1, seed: 1 });
+      sampleBytesPerSec = n / ((performance.now() - t) / 1000);
+      // Recording what the neurons do (notebook 11, the explorer): h and c of every layer and the
+      // top-5 predictions after each byte, the toolkit's defaults.
+      const { record } = await import('../lib/toolkit/record');
+      record(model, vocab, corpus.data.subarray(0, 50));
+      const t2 = performance.now();
+      record(model, vocab, corpus.data.subarray(0, n));
+      recordBytesPerSec = n / ((performance.now() - t2) / 1000);
     }
   } else {
     const model = tf.sequential();
@@ -122,6 +131,7 @@ async function child(name: ConfigName, what: 'ours' | 'layers'): Promise<void> {
     trainGflops: trainFlops(c, vocab.size) / median / 1e9,
     matmulPeakGflops: peakGflops,
     sampleBytesPerSec,
+    recordBytesPerSec,
     vocab: vocab.size,
   };
   console.log(JSON.stringify(result));
@@ -147,7 +157,7 @@ function runTorch(name: ConfigName, trainFile: string, python: string): Record<s
   const c = CONFIGS[name];
   const steps = Number(flag(`steps-${name.toLowerCase()}`, DEFAULT_STEPS[name])) + 2;
   try {
-    const out = execFileSync(python, [path.join(__dirname, 'torch_charlstm.py'), trainFile, trainFile, '--bench', '--hidden', String(c.hiddenSize), '--layers', String(c.numLayers), '--batch', String(c.batchSize), '--seq', String(c.seqLength), '--steps', String(steps), '--sample-bytes', flag('sample', '1000'), '--threads', '2'], {
+    const out = execFileSync(python, [path.join(__dirname, 'torch_charlstm.py'), trainFile, trainFile, '--bench', '--hidden', String(c.hiddenSize), '--layers', String(c.numLayers), '--batch', String(c.batchSize), '--seq', String(c.seqLength), '--steps', String(steps), '--sample-bytes', flag('sample', '1000'), '--record-bytes', flag('sample', '1000'), '--threads', '2'], {
       encoding: 'utf8',
       env: torchEnv(2),
     });
@@ -200,6 +210,7 @@ function bestTorch(name: ConfigName, trainFile: string, python: string): Record<
     else {
       best.bytes_per_s = Math.max(best.bytes_per_s, r.bytes_per_s);
       if (r.sample_bytes_per_s) best.sample_bytes_per_s = Math.max(best.sample_bytes_per_s ?? 0, r.sample_bytes_per_s);
+      if (r.record_bytes_per_s) best.record_bytes_per_s = Math.max(best.record_bytes_per_s ?? 0, r.record_bytes_per_s);
       best.peak_rss_mb = Math.min(best.peak_rss_mb, r.peak_rss_mb);
     }
   }
@@ -225,7 +236,7 @@ async function main(): Promise<void> {
     for (const line of describeChoice(peer)) console.log(line);
   }
   const summary: Record<string, unknown> = { corpus: corpus.name, torchPeer: peer?.peer ? { ...peer.peer, ratioOk: peer.ratioOk, why: peer.why } : null };
-  const rows: string[][] = [['config', 'load', 'impl', 'bytes/s', 'it/s', 'ratio vs peer', 'peak RSS MB', 'wasm heap MB', '% of matmul peak', 'sample B/s']];
+  const rows: string[][] = [['config', 'load', 'impl', 'bytes/s', 'it/s', 'ratio vs peer', 'peak RSS MB', 'wasm heap MB', '% of matmul peak', 'sample B/s', 'record B/s']];
   const fmt = (x: number | undefined, digits = 0) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
   for (const name of names) {
     const c = CONFIGS[name];
@@ -255,20 +266,22 @@ async function main(): Promise<void> {
             matmulPeakGflops: +(ours.matmulPeakGflops as number).toFixed(1),
             sampleBytesPerSec: ours.sampleBytesPerSec === undefined ? undefined : Math.round(ours.sampleBytesPerSec as number),
             sampleRatio: ratioOk && torch?.sample_bytes_per_s && ours.sampleBytesPerSec !== undefined ? +((ours.sampleBytesPerSec as number) / torch.sample_bytes_per_s).toFixed(3) : null,
+            recordBytesPerSec: ours.recordBytesPerSec === undefined ? undefined : Math.round(ours.recordBytesPerSec as number),
+            recordRatio: ratioOk && torch?.record_bytes_per_s && ours.recordBytesPerSec !== undefined ? +((ours.recordBytesPerSec as number) / torch.record_bytes_per_s).toFixed(3) : null,
           };
           entry[`threads=${threads}`] = e;
           const label = `ours (${String(ours.backendDetail).replace('@tensorflow/tfjs-backend-', '')}; threads=${threads})`;
-          rows.push([name, load, label, fmt(bps), fmt(e.iterationsPerSec as number, 1), e.ratio === null ? '-' : String(e.ratio), String(e.peakRssMb), String(e.wasmHeapMb ?? '-'), `${(100 * (e.matmulPeakFraction as number)).toFixed(0)}%`, fmt(e.sampleBytesPerSec as number | undefined)]);
+          rows.push([name, load, label, fmt(bps), fmt(e.iterationsPerSec as number, 1), e.ratio === null ? '-' : String(e.ratio), String(e.peakRssMb), String(e.wasmHeapMb ?? '-'), `${(100 * (e.matmulPeakFraction as number)).toFixed(0)}%`, fmt(e.sampleBytesPerSec as number | undefined), fmt(e.recordBytesPerSec as number | undefined)]);
         }
         if (torch) {
-          rows.push([name, load, `torch ${torch.torch}, ${torch.threads} threads`, fmt(torch.bytes_per_s), fmt(1 / torch.median_step_s, 1), peer!.ratioOk ? '1' : 'refused', fmt(torch.peak_rss_mb), '-', '-', fmt(torch.sample_bytes_per_s)]);
+          rows.push([name, load, `torch ${torch.torch}, ${torch.threads} threads`, fmt(torch.bytes_per_s), fmt(1 / torch.median_step_s, 1), peer!.ratioOk ? '1' : 'refused', fmt(torch.peak_rss_mb), '-', '-', fmt(torch.sample_bytes_per_s), fmt(torch.record_bytes_per_s)]);
         }
-        if (numpy) rows.push([name, load, `numpy ${numpy.numpy} min-char-rnn`, fmt(numpy.bytes_per_s), fmt(numpy.iterations_per_s, 1), '1', '-', '-', '-', '-']);
+        if (numpy) rows.push([name, load, `numpy ${numpy.numpy} min-char-rnn`, fmt(numpy.bytes_per_s), fmt(numpy.iterations_per_s, 1), '1', '-', '-', '-', '-', '-']);
         if (name === 'S' && load === 'idle' && !process.argv.includes('--no-layers')) {
           const layers = runChild(name, 'layers', threadSettings[0]);
           if (layers) {
             entry.layersBytesPerSec = Math.round(layers.bytesPerSec as number);
-            rows.push([name, load, `tf.layers.lstm (${layers.backend}; threads=${threadSettings[0]})`, fmt(layers.bytesPerSec as number), '-', torch && peer!.ratioOk ? String(+((layers.bytesPerSec as number) / torch.bytes_per_s).toFixed(3)) : '-', fmt(layers.peakRssMb as number), '-', '-', '-']);
+            rows.push([name, load, `tf.layers.lstm (${layers.backend}; threads=${threadSettings[0]})`, fmt(layers.bytesPerSec as number), '-', torch && peer!.ratioOk ? String(+((layers.bytesPerSec as number) / torch.bytes_per_s).toFixed(3)) : '-', fmt(layers.peakRssMb as number), '-', '-', '-', '-']);
           }
         }
         ((summary[name] ??= { ...c }) as Record<string, unknown>)[load] = entry;

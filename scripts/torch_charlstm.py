@@ -26,6 +26,7 @@ p.add_argument('--lr', type=float, default=2e-3)
 p.add_argument('--clip', type=float, default=5.0)
 p.add_argument('--bench', action='store_true', help='time training steps only (median after 2 warm-up steps), no validation')
 p.add_argument('--sample-bytes', type=int, default=0, help='with --bench: also time sampling this many bytes one at a time')
+p.add_argument('--record-bytes', type=int, default=0, help='with --bench: also time recording h and c of every layer and the top-5 predictions after each of this many bytes of TRAIN')
 args = p.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(args.seed)
@@ -100,6 +101,31 @@ if args.bench:
                 probs = torch.softmax(logits[0, -1], -1)
                 x = torch.multinomial(probs, 1).view(1, 1)
             result['sample_bytes_per_s'] = args.sample_bytes / (time.perf_counter() - t1)
+    if args.record_bytes:
+        # What the toolkit's record() keeps: h and c of every layer and the top-5 next bytes after each
+        # byte. nn.LSTM returns c only for the last step of a call, so the text goes in one byte at a time.
+        model.eval()
+        with torch.no_grad():
+            ids = encode(train_bytes[:args.record_bytes])
+
+            def record(ids):
+                n = len(ids)
+                hs = torch.empty(n, args.layers, args.hidden)
+                cs = torch.empty(n, args.layers, args.hidden)
+                top_p = torch.empty(n, 5)
+                top_i = torch.empty(n, 5, dtype=torch.long)
+                st = None
+                for t in range(n):
+                    logits, st = model(ids[t].view(1, 1), st)
+                    hs[t] = st[0][:, 0]
+                    cs[t] = st[1][:, 0]
+                    top_p[t], top_i[t] = torch.topk(torch.softmax(logits[0, -1], -1), 5)
+                return hs, cs, top_p, top_i
+
+            record(ids[:50])  # warm-up
+            t1 = time.perf_counter()
+            record(ids)
+            result['record_bytes_per_s'] = len(ids) / (time.perf_counter() - t1)
     result['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
     raise SystemExit(0)
