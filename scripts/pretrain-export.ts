@@ -17,6 +17,7 @@ import { record } from '../lib/toolkit/record';
 import { sample } from '../lib/generate/sample';
 import { ByteVocab } from '../lib/data/vocab';
 import { UserError } from '../lib/util/errors';
+import { WriteDtype } from '../lib/io/safetensors';
 import { readSittings, workDir } from './pretrain';
 
 /** Positions skipped at the start of the recorded held-out text (the state starts from zeros there). */
@@ -45,6 +46,12 @@ export function measure(model: CharModel, vocab: ByteVocab, recipe: Recipe, val:
   return { validation: { loss: Number(loss.toFixed(5)), bpc: Number(toBits(loss).toFixed(5)) }, features };
 }
 
+/**
+ * Shipped weights are half precision: half the bytes of the 25 MB budget, and the card's numbers
+ * are measured on them (a 2×384 Shakespeare LSTM's held-out loss moved by 1e-5 or so).
+ */
+export const SHIPPED_DTYPE: WriteDtype = 'F16';
+
 export const SAMPLE_PRIMES: Record<string, string> = { shakespeare: 'ROMEO:\n', 'moby-dick': 'Call me Ishmael.', linux: '#include <linux/' };
 
 /** The card's notes: each target not reached, what was reached after how long, and what more it needs. */
@@ -59,7 +66,9 @@ export function targetNotes(recipe: Recipe, m: ReturnType<typeof measure>, steps
   const at = bestStep < steps ? ` (the best held-out loss, at step ${bestStep})` : '';
   const more = steps < totalSteps
     ? `the recipe run is at step ${steps} of ${totalSteps} (${epochs} epochs, ${h} h of training): continue it with \`npm run pretrain -- ${recipe.name}\` (the remaining ${totalSteps - steps} steps take about ${((seconds / Math.max(1, steps)) * (totalSteps - steps) / 3600).toFixed(1)} h more at this speed), and a larger model (more hidden units) if that is not enough`
-    : `the recipe's ${totalSteps} steps are done: a larger model or more epochs would be needed`;
+    : bestStep < 0.95 * totalSteps
+      ? `the recipe's ${totalSteps} steps are done and the held-out loss stopped improving after step ${bestStep} (it overfits): a larger model with more dropout would be needed`
+      : `the recipe's ${totalSteps} steps are done: a larger model or more epochs would be needed`;
   const t = recipe.targets;
   if (t.valLoss !== undefined && m.validation.loss > t.valLoss) notes.push(`target: held-out loss ≤ ${t.valLoss} nats/byte; reached ${m.validation.loss.toFixed(3)}${at} after ${h} h; ${more}`);
   for (const [f, want] of Object.entries(t.features ?? {})) {
@@ -76,18 +85,21 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
   if (!fs.existsSync(path.join(from, 'checkpoint.json'))) throw new UserError(`nothing to export: run \`npm run pretrain -- ${recipe.name}\` first`);
   const trainMeta = readCheckpointMeta(path.join(dir, 'train'));
   const training = trainMeta.training as { step: number; args: { totalSteps: number }; history: { val: { step: number; loss: number }[] } };
-  const { model, vocab } = loadCheckpoint(from);
+  const best = loadCheckpoint(from);
   const { corpus, val } = await heldOutText(recipe);
-  const m = measure(model, vocab, recipe, val);
-  const prime = SAMPLE_PRIMES[recipe.name] ?? '\n';
-  const text = sample(model, vocab, { length: 600, temperature: 0.8, seed: 0, prime }).toString('latin1');
   const sittings = readSittings(recipe.name);
   const seconds = sittings.reduce((s, x) => s + x.seconds, 0);
   const bytes = sittings.reduce((s, x) => s + (x.toStep - x.fromStep), 0) * recipe.train.batchSize * recipe.train.seqLength;
   const out = path.join(modelsDir(), recipe.name);
   // A clean directory (a re-export must not keep the previous weights next to the new ones); resume/ stays.
   if (fs.existsSync(out)) for (const f of fs.readdirSync(out)) if (f !== 'resume') fs.rmSync(path.join(out, f), { recursive: true, force: true });
-  saveCheckpoint(out, { model, vocab });
+  saveCheckpoint(out, { model: best.model, vocab: best.vocab, modelDtype: SHIPPED_DTYPE });
+  best.model.dispose();
+  // The card measures the weights as shipped (rounded to half precision).
+  const { model, vocab } = loadCheckpoint(out);
+  const m = measure(model, vocab, recipe, val);
+  const prime = SAMPLE_PRIMES[recipe.name] ?? '\n';
+  const text = sample(model, vocab, { length: 600, temperature: 0.8, seed: 0, prime }).toString('latin1');
   const weightsFile = partFile(readCheckpointMeta(out), 'model')!;
   // The best checkpoint records the step it was taken at (weights only: not resumable).
   const bestStep = (readCheckpointMeta(from).training as { step?: number } | undefined)?.step ?? training.step;
@@ -116,7 +128,7 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
     sample: text,
     notes: targetNotes(recipe, m, training.step, training.args.totalSteps, seconds, Number((training.step / epochSteps).toFixed(2)), bestStep),
     history: training.history.val.map((v) => ({ step: v.step, loss: Number(v.loss.toFixed(4)) })),
-    weights: { file: weightsFile, bytes: fs.statSync(path.join(out, weightsFile)).size, dtype: 'F32' },
+    weights: { file: weightsFile, bytes: fs.statSync(path.join(out, weightsFile)).size, dtype: SHIPPED_DTYPE },
   };
   fs.writeFileSync(path.join(out, 'card.json'), JSON.stringify(card, null, 1) + '\n');
   writeModelsReadme();

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ByteVocab, CharModel, decodeSafetensors, encodeSafetensors, loadCheckpoint, NamedArray, partFile, readCheckpointMeta, saveCheckpoint, UserError, writeDirAtomic } from '../lib';
+import { f16ToF32, f32ToF16 } from '../lib/io/safetensors';
+import { Rng } from '../lib/util/rng';
 import { hashTree, tmpDir, useCpu } from './helpers';
 
 const vocab = ByteVocab.fromData('hello world');
@@ -38,6 +40,47 @@ test('safetensors: round trip, and F16/F64 tensors read as float32', () => {
   const parsed = decodeSafetensors(Buffer.concat([len, Buffer.from(header), data]));
   assert.deepEqual(Array.from(parsed.tensors.get('h')!.data), [1, -2]);
   assert.deepEqual(Array.from(parsed.tensors.get('d')!.data), [0.25]);
+});
+
+test('F16: every half value round-trips; any float32 goes to the nearest half (ties to even); a checkpoint saved as F16 loads those values', async () => {
+  for (let h = 0; h < 0x10000; h++) {
+    const x = f16ToF32(h);
+    if (Number.isNaN(x)) assert.ok(Number.isNaN(f16ToF32(f32ToF16(x))));
+    else assert.equal(f32ToF16(x), h, `half 0x${h.toString(16)}`);
+  }
+  // Nearest: no other half is closer; at a tie the mantissa is even. Values span subnormals to overflow.
+  const rng = new Rng(5);
+  const xs = [65504, 65519.99, 65520, 1e6, 2 ** -24, 2 ** -25, 2 ** -25 * 1.0001, 2 ** -26, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 2049, 2051];
+  for (let i = 0; i < 20000; i++) xs.push((rng.uniform(-1, 1) < 0 ? -1 : 1) * Math.fround(2 ** rng.uniform(-27, 17)));
+  for (const x0 of xs) {
+    const x = Math.fround(x0);
+    const h = f32ToF16(x);
+    const y = f16ToF32(h);
+    if (!Number.isFinite(y)) {
+      assert.ok(Math.abs(x) >= 65520, `${x} overflowed`); // IEEE: from the midpoint between 65504 and 2^16 up
+      continue;
+    }
+    for (const other of [h - 1, h + 1]) {
+      if ((other & 0x7fff) > 0x7c00 || other < 0 || ((other ^ h) & 0x8000) !== 0) continue; // NaNs, across the sign
+      const z = f16ToF32(other);
+      const dy = Math.abs(x - y), dz = Math.abs(x - z);
+      assert.ok(dy < dz || (dy === dz && (h & 1) === 0), `${x} → ${y} (0x${h.toString(16)}), but ${z} is nearer or the even tie`);
+    }
+  }
+  assert.equal(f16ToF32(f32ToF16(65520)), Infinity);
+  assert.equal(f16ToF32(f32ToF16(65519.99)), 65504);
+  assert.equal(f16ToF32(f32ToF16(-1e6)), -Infinity);
+  await useCpu();
+  const m = new CharModel(config, 9);
+  const dir = path.join(tmpDir(), 'ck16');
+  saveCheckpoint(dir, { model: m, vocab, modelDtype: 'F16' });
+  const ck = loadCheckpoint(dir);
+  const file = fs.readFileSync(path.join(dir, partFile(readCheckpointMeta(dir), 'model')!));
+  assert.equal(file.length - 8 - Number(file.readBigUInt64LE(0)), 2 * m.numParams(), 'two bytes a weight');
+  for (const [name, v] of m.namedParams()) {
+    const want = Array.from(v.dataSync() as Float32Array, (x) => f16ToF32(f32ToF16(x)));
+    assert.deepEqual(Array.from(ck.model.namedParams().get(name)!.dataSync()), want, name);
+  }
 });
 
 test('missing, corrupt, truncated and foreign checkpoints give clear errors and change nothing', async () => {

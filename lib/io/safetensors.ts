@@ -13,8 +13,15 @@ export interface NamedArray {
 
 const DTYPE_BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
 
-/** Serialise float32 tensors (sorted by name) to a safetensors buffer. */
-export function encodeSafetensors(tensors: Map<string, NamedArray>, metadata: Record<string, string> = {}): Buffer {
+/** Stored float types that encodeSafetensors writes. */
+export type WriteDtype = 'F32' | 'F16';
+
+/**
+ * Serialise float32 tensors (sorted by name) to a safetensors buffer, stored as `dtype` (F16:
+ * each value rounded to the nearest half-precision one, ties to even; beyond ±65504 ±Infinity).
+ */
+export function encodeSafetensors(tensors: Map<string, NamedArray>, metadata: Record<string, string> = {}, dtype: WriteDtype = 'F32'): Buffer {
+  const width = DTYPE_BYTES[dtype];
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   let offset = 0;
@@ -23,8 +30,8 @@ export function encodeSafetensors(tensors: Map<string, NamedArray>, metadata: Re
     const t = tensors.get(name)!;
     const n = t.shape.reduce((a, b) => a * b, 1);
     if (n !== t.data.length) throw new Error(`safetensors: ${name} has ${t.data.length} values for shape [${t.shape}]`);
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * n] };
-    offset += 4 * n;
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + width * n] };
+    offset += width * n;
   }
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - (json.length % 8)) % 8); // align the data to 8 bytes
@@ -35,13 +42,46 @@ export function encodeSafetensors(tensors: Map<string, NamedArray>, metadata: Re
   let p = 8 + head.length;
   for (const name of names) {
     const d = tensors.get(name)!.data;
-    Buffer.from(d.buffer, d.byteOffset, d.byteLength).copy(out, p);
-    p += d.byteLength;
+    if (dtype === 'F32') Buffer.from(d.buffer, d.byteOffset, d.byteLength).copy(out, p);
+    else for (let i = 0; i < d.length; i++) out.writeUInt16LE(f32ToF16(d[i]), p + 2 * i);
+    p += width * d.length;
   }
   return out;
 }
 
-function f16ToF32(h: number): number {
+const f32Bits = new Float32Array(1);
+const u32Bits = new Uint32Array(f32Bits.buffer);
+
+/** The IEEE 754 half-precision bits nearest to x (round to nearest, ties to even; too large: ±Infinity). */
+export function f32ToF16(x: number): number {
+  f32Bits[0] = x;
+  const b = u32Bits[0];
+  const sign = (b >>> 16) & 0x8000;
+  const exp = (b >>> 23) & 0xff;
+  let mant = b & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // Infinity, NaN
+  const e = exp - 127 + 15; // the half's biased exponent
+  if (e >= 31) return sign | 0x7c00;
+  let half: number;
+  let shift: number;
+  if (e <= 0) {
+    // a subnormal half (or zero): the implicit 1 becomes explicit and 14 − e bits go
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    shift = 14 - e;
+    half = mant >>> shift;
+  } else {
+    shift = 13;
+    half = (e << 10) | (mant >>> 13);
+  }
+  const rest = mant & ((1 << shift) - 1);
+  const halfway = 1 << (shift - 1);
+  if (rest > halfway || (rest === halfway && half & 1)) half++; // a carry moves into the exponent, up to Infinity
+  return sign | half;
+}
+
+/** The value of half-precision bits h. */
+export function f16ToF32(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const f = h & 0x3ff;

@@ -27,7 +27,7 @@ import { META_FILE, PART_RE, TEMP_RE } from '../io/checkpoint-files';
 import { sha256 } from '../data/corpus';
 import { UserError } from '../util/errors';
 import { CharModel, ModelConfig, validateConfig } from '../nn/model';
-import { decodeSafetensors, encodeSafetensors, NamedArray } from '../io/safetensors';
+import { decodeSafetensors, encodeSafetensors, NamedArray, WriteDtype } from '../io/safetensors';
 import { ByteVocab, VocabJSON } from '../data/vocab';
 
 export const CHECKPOINT_FORMAT = 'unreasonable-charrnn';
@@ -74,6 +74,8 @@ export interface SaveArgs {
   vocab: ByteVocab;
   training?: Record<string, unknown>;
   trainerTensors?: Map<string, NamedArray>;
+  /** How the model's weights are stored (default F32; F16 halves a weights-only checkpoint, e.g. a shipped model). */
+  modelDtype?: WriteDtype;
 }
 
 /** Parse checkpoint.json if there is a readable one (no validation). */
@@ -109,7 +111,7 @@ export function saveCheckpoint(dir: string, args: SaveArgs): void {
   dir = path.resolve(dir);
   recoverDir(dir); // a version-1 save interrupted between its two renames
   const parts: [string, Buffer][] = [];
-  const model = encodeSafetensors(modelTensors(args.model), { format: CHECKPOINT_FORMAT });
+  const model = encodeSafetensors(modelTensors(args.model), { format: CHECKPOINT_FORMAT }, args.modelDtype);
   const modelHash = sha256(model);
   parts.push([`model-${modelHash.slice(0, 12)}.safetensors`, model]);
   const files: Record<string, string> = { [parts[0][0]]: modelHash };
