@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { CellType, CharModel, crossEntropy, fusedLstm, initBackend, setBackwardBlockFloats, setFusedLstm, setFusedRecurrenceLimit } from '../lib';
 import { maxAbsDiff, randomArray, useCpu } from './helpers';
@@ -162,4 +163,18 @@ test('the fused LSTM (wasm, lstm.wat) = the kernel path: loss, every gradient, t
     await useCpu();
   }
   assert.equal(fusedLstm(8), undefined, 'not on the cpu backend');
+});
+
+test('the stock single-threaded wasm build (UNREASONABLE_THREADS=1) runs the fused LSTM too, with the same results', () => {
+  // The backend is chosen once per process: the test above, again, in a child on one thread
+  // (without NODE_TEST_CONTEXT, which would make the child report to this runner instead of stdout).
+  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-name-pattern', '^the fused LSTM \\(wasm', __filename], {
+    env: { ...env, UNREASONABLE_THREADS: '1' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(r.status, 0, r.stdout.slice(-2000) + r.stderr);
+  assert.match(r.stdout, /^# pass 1$/m, 'the fused LSTM test ran and passed');
+  assert.match(r.stdout, /^# skipped \d+$/m);
 });

@@ -84,3 +84,27 @@ test('wasm gather (patched for axis 0) equals the cpu backend', async () => {
   cases.forEach(([name], i) => assert.deepEqual(wasm[i], cpu[i], name));
   await initBackend('cpu');
 });
+
+test('wasm Identity (patched) shares the buffer: clones keep their values, custom ops save without copying, nothing leaks', async () => {
+  await initBackend('wasm');
+  const backend = tf.backend() as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } | undefined }; numDataIds(): number };
+  const before = backend.numDataIds();
+  const x = tf.tensor2d(randomArray(300, 4), [30, 10]);
+  const values = Array.from(x.dataSync());
+  const y = tf.clone(x);
+  assert.equal(backend.dataIdMap.get(y.dataId)!.memoryOffset, backend.dataIdMap.get(x.dataId)!.memoryOffset, 'one buffer');
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), values, 'the clone outlives its source');
+  tf.tidy(() => { tf.add(y, 1).dataSync(); }); // a new allocation may reuse freed memory: not this buffer
+  assert.deepEqual(Array.from(y.dataSync()), values);
+  y.dispose();
+  // A custom op whose gradient uses saved tensors (the engine clones what it saves).
+  const op = tf.customGrad(((a: tf.Tensor, save: tf.GradSaveFunc) => {
+    const value = tf.square(a);
+    save([a, value]);
+    return { value, gradFunc: (dy: tf.Tensor, [sa, sv]: tf.Tensor[]) => tf.mul(dy, tf.add(tf.mul(sa, 2), tf.mul(sv, 0))) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  const g = tf.tidy(() => Array.from(tf.grad((a: tf.Tensor) => tf.sum(op(a) as tf.Tensor))(tf.tensor1d([1, -2, 3])).dataSync()));
+  assert.deepEqual(g, [2, -4, 6]);
+  assert.equal(backend.numDataIds(), before, 'no backend buffer left behind');
+});

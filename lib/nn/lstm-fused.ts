@@ -9,23 +9,24 @@
  *                       dh_{t−1} = dz_t·Whᵀ (matmul).
  *
  * x·Wx for all steps and the weight gradients (dWxᵀ = dZᵀ·X, dWhᵀ = dZᵀ·H_prev from the dZᵀ the
- * backward step also writes, db = Σ dZ) stay one big matmul each, block by block as in sequence.ts's kernel path, which this replaces
+ * backward step also writes; the step itself adds up db) stay one big matmul each, block by block as in sequence.ts's kernel path, which this replaces
  * where it applies (wasm, H a multiple of 4) and which test/sequence.test.ts compares it with.
  * Same math as Cell.step; σ and tanh are tanh4.wat's rational approximation (within 4e-7).
  */
 import * as tf from '@tensorflow/tfjs';
-import { BlockGrads, blockPrevious, stepRows } from './block-grads';
+import { BlockGrads, blockPrevious, paddedLd, stepRows } from './block-grads';
 import { stepOps } from './stepops';
 import { instantiateWat, WasmMemory } from './wat';
 
 interface Exports {
   lstmForwardStep(xp: number, hw: number, bias: number, cPrev: number, act: number, c: number, h: number, h2: number, B: number, H: number): void;
-  lstmBackwardStep(dy: number, dhNext: number, dc: number, act: number, c: number, cPrev: number, dz: number, dz2: number, dzT: number, ldT: number, B: number, H: number): void;
+  lstmBackwardStep(dy: number, dhNext: number, dc: number, act: number, c: number, cPrev: number, dz: number, dz2: number, dzT: number, ldT: number, db: number, B: number, H: number): void;
 }
 
 /** The parts of the wasm backend used here. */
 interface WasmBackend {
-  wasm: { wasmMemory?: WasmMemory; HEAPF32: Float32Array };
+  /** wasmMemory: the threaded build's (shared) memory; asm.memory: the stock single-threaded build's. */
+  wasm: { wasmMemory?: WasmMemory; asm?: { memory?: WasmMemory }; HEAPF32: Float32Array };
   dataIdMap: { get(id: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   disposeData(id: object): boolean;
@@ -33,13 +34,19 @@ interface WasmBackend {
 
 let compiled: { memory: WasmMemory; k: Exports } | undefined;
 
+/** The active wasm backend's memory, in either build (undefined on other backends). */
+function backendMemory(): WasmMemory | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const wasm = (tf.backend() as unknown as WasmBackend).wasm;
+  return wasm.wasmMemory ?? wasm.asm?.memory;
+}
+
 /**
  * Compile lstm.wat against the active wasm backend's memory (once per memory). Resolves to
  * whether the fused LSTM is available; false on other backends or if compiling fails.
  */
 export async function loadLstmKernels(): Promise<boolean> {
-  if (tf.getBackend() !== 'wasm') return false;
-  const memory = (tf.backend() as unknown as WasmBackend).wasm.wasmMemory;
+  const memory = backendMemory();
   if (!memory) return false;
   if (compiled?.memory === memory) return true;
   try {
@@ -64,8 +71,8 @@ export function setFusedLstm(on: boolean): boolean {
 
 /** The kernels, where they apply to a layer of `H` units on the active backend. */
 export function fusedLstm(H: number): Exports | undefined {
-  if (!enabled || !compiled || H % 4 !== 0 || tf.getBackend() !== 'wasm') return undefined;
-  return (tf.backend() as unknown as WasmBackend).wasm.wasmMemory === compiled.memory ? compiled.k : undefined;
+  if (!enabled || !compiled || H % 4 !== 0) return undefined;
+  return backendMemory() === compiled.memory ? compiled.k : undefined;
 }
 
 /** Byte addresses of tensors in the wasm heap, and new uninitialised ones. */
@@ -147,16 +154,20 @@ export function lstmSeqFused(k: Exports, needDX: boolean, blockFloats: number, i
         let dhNext = heap.alloc([B, H]);
         heap.fill(heap.ptr(dhNext), B * H, 0);
         const dzStep = heap.alloc([B, G]); // dz_t for the matmul
+        const db = heap.alloc([G]); // Σ of every dz_t's rows, added by the backward step
+        heap.fill(heap.ptr(db), G, 0);
         const Tb = Math.max(1, Math.floor(blockFloats / (B * G)));
-        const grads = new BlockGrads(WxT);
+        const grads = new BlockGrads(WxT, false);
         for (let t1 = T; t1 > 0; t1 -= Tb) {
           const t0 = Math.max(0, t1 - Tb);
           const n = t1 - t0;
           const dZi = heap.alloc([n * B, G]);
-          const dZTi = heap.alloc([G, n * B]); // dZᵀ, for the weight gradients (block-grads.ts)
+          const ld = paddedLd(n * B);
+          const dZTi = heap.alloc([G, ld]); // dZᵀ, for the weight gradients (block-grads.ts), its last ld − n·B columns zeros
           const pdZ = heap.ptr(dZi), pdZT = heap.ptr(dZTi);
+          if (ld > n * B) for (let r = 0; r < G; r++) heap.fill(pdZT + (r * ld + n * B) * 4, ld - n * B, 0);
           for (let t = t1 - 1; t >= t0; t--) {
-            k.lstmBackwardStep(pdy + t * B * H * 4, heap.ptr(dhNext), heap.ptr(dc), pAct + t * B * G * 4, pC + t * B * H * 4, t === 0 ? pc0 : pC + (t - 1) * B * H * 4, pdZ + (t - t0) * B * G * 4, heap.ptr(dzStep), pdZT + (t - t0) * B * 4, n * B * 4, B, H);
+            k.lstmBackwardStep(pdy + t * B * H * 4, heap.ptr(dhNext), heap.ptr(dc), pAct + t * B * G * 4, pC + t * B * H * 4, t === 0 ? pc0 : pC + (t - 1) * B * H * 4, pdZ + (t - t0) * B * G * 4, heap.ptr(dzStep), pdZT + (t - t0) * B * 4, ld * 4, heap.ptr(db), B, H);
             const dhPrev = ops.matMul(dzStep, WhT); // [B, H]
             ops.dispose(dhNext);
             dhNext = dhPrev;
@@ -166,18 +177,18 @@ export function lstmSeqFused(k: Exports, needDX: boolean, blockFloats: number, i
             {
               ...(ids
                 ? { x: (dZ: tf.Tensor2D) => tf.scatterND(tf.tensor2d(ids.subarray(t0 * B, t1 * B), [n * B, 1], 'int32'), dZ, sWx.shape) as tf.Tensor2D } // Σ of dZ's rows per id
-                : { xT: (dZT: tf.Tensor2D) => tf.matMul(dZT, stepRows(sX, B, t0, n)) as tf.Tensor2D }), // [4H, In]
+                : { xRows: () => stepRows(sX, B, t0, n) }), // [n·B, In]
               hPrev: () => blockPrevious(sh0, sOut, t0, n), // h_{t−1}: h0, then the outputs' rows
             },
-            ops.tensor<tf.Tensor2D>(dZTi), // [4H, n·B]
+            ops.tensor<tf.Tensor2D>(dZTi), // [4H, ld]
           );
         }
         ops.dispose(dzStep);
         tf.dispose([WhT, ...(WxT ? [WxT] : [])]);
         const dh0 = ops.tensor<tf.Tensor2D>(dhNext);
         const dc0 = ops.tensor<tf.Tensor2D>(dc);
-        const [dX, dWx, dWh, db] = grads.result(sX);
-        return [dX, dh0, dc0, dWx, dWh, db];
+        const [dX, dWx, dWh] = grads.result(sX);
+        return [dX, dh0, dc0, dWx, dWh, ops.tensor<tf.Tensor1D>(db)];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as Fn;

@@ -72,6 +72,10 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $bLoop))))
 
+;; addr += v (four floats)
+  (func $acc (param $addr i32) (param $v v128)
+    (v128.store (local.get $addr) (f32x4.add (v128.load (local.get $addr)) (local.get $v))))
+
 ;; The 4 lanes of v at addr, addr + ld, addr + 2·ld, addr + 3·ld (a column of a row-major matrix).
   (func $storeT (param $addr i32) (param $ld i32) (param $v v128)
     (f32.store (local.get $addr) (f32x4.extract_lane 0 (local.get $v)))
@@ -88,10 +92,11 @@
   ;;   then dc ← dc⊙f (for the step before).
   ;; dy, dhNext: [B, H]   dc: [B, H], updated in place   act: [B, 4H] (i, f, g, o)   c, cPrev: [B, H]
   ;; writes dz [B, 4H] and its copy dz2 [B, 4H] and, unless dzT is 0, dz transposed: dz[b, r] at
-;; byte dzT + r·ldT + 4b (the step's B columns of a block's dZᵀ [4H, steps·B], rows ldT bytes apart).
+;; byte dzT + r·ldT + 4b (the step's B columns of a block's dZᵀ [4H, steps·B], rows ldT bytes apart),
+;; and unless db is 0 adds dz's rows to db [4H] (the bias gradient).
   (func (export "lstmBackwardStep")
     (param $dy i32) (param $dhNext i32) (param $dc i32) (param $act i32) (param $c i32) (param $cPrev i32)
-    (param $dz i32) (param $dz2 i32) (param $dzT i32) (param $ldT i32) (param $B i32) (param $H i32)
+    (param $dz i32) (param $dz2 i32) (param $dzT i32) (param $ldT i32) (param $db i32) (param $B i32) (param $H i32)
     (local $hb i32) (local $b i32) (local $j i32) (local $zr i32) (local $q i32) (local $p i32)
     (local $t i32) (local $gT i32)
     (local $i v128) (local $f v128) (local $g v128) (local $o v128) (local $dh v128) (local $tc v128)
@@ -127,6 +132,7 @@
         (v128.store (i32.add (local.get $dz) (local.get $p)) (local.get $v))
         (v128.store (i32.add (local.get $dz2) (local.get $p)) (local.get $v))
         (if (local.get $dzT) (then (call $storeT (local.get $t) (local.get $ldT) (local.get $v))))
+        (if (local.get $db) (then (call $acc (i32.add (local.get $db) (i32.sub (local.get $p) (local.get $zr))) (local.get $v))))
         (local.set $t (i32.add (local.get $t) (local.get $gT)))
         ;; dz_f
         (local.set $v (f32x4.mul (f32x4.mul (local.get $dcv) (v128.load (i32.add (local.get $cPrev) (local.get $q))))
@@ -135,6 +141,7 @@
         (v128.store (i32.add (local.get $dz) (local.get $p)) (local.get $v))
         (v128.store (i32.add (local.get $dz2) (local.get $p)) (local.get $v))
         (if (local.get $dzT) (then (call $storeT (local.get $t) (local.get $ldT) (local.get $v))))
+        (if (local.get $db) (then (call $acc (i32.add (local.get $db) (i32.sub (local.get $p) (local.get $zr))) (local.get $v))))
         (local.set $t (i32.add (local.get $t) (local.get $gT)))
         ;; dz_g
         (local.set $v (f32x4.mul (f32x4.mul (local.get $dcv) (local.get $i))
@@ -143,6 +150,7 @@
         (v128.store (i32.add (local.get $dz) (local.get $p)) (local.get $v))
         (v128.store (i32.add (local.get $dz2) (local.get $p)) (local.get $v))
         (if (local.get $dzT) (then (call $storeT (local.get $t) (local.get $ldT) (local.get $v))))
+        (if (local.get $db) (then (call $acc (i32.add (local.get $db) (i32.sub (local.get $p) (local.get $zr))) (local.get $v))))
         (local.set $t (i32.add (local.get $t) (local.get $gT)))
         ;; dz_o
         (local.set $v (f32x4.mul (f32x4.mul (local.get $dh) (local.get $tc))
@@ -151,6 +159,7 @@
         (v128.store (i32.add (local.get $dz) (local.get $p)) (local.get $v))
         (v128.store (i32.add (local.get $dz2) (local.get $p)) (local.get $v))
         (if (local.get $dzT) (then (call $storeT (local.get $t) (local.get $ldT) (local.get $v))))
+        (if (local.get $db) (then (call $acc (i32.add (local.get $db) (i32.sub (local.get $p) (local.get $zr))) (local.get $v))))
         (v128.store (i32.add (local.get $dc) (local.get $q)) (f32x4.mul (local.get $dcv) (local.get $f)))
         (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $jLoop)))

@@ -195,7 +195,7 @@ const lstmPacked = (needDX: boolean) => custom((...args) => {
       const dh0 = ops.tensor<tf.Tensor2D>(dhNext);
       const dc0 = ops.tensor<tf.Tensor2D>(dcNext);
       const [dX, dWx, dWh, db] = grads.result(sX);
-      return [dX, dh0, dc0, dWx, dWh, db];
+      return [dX, dh0, dc0, dWx, dWh, db!]; // BlockGrads summed db
     },
   };
 });
