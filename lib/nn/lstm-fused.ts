@@ -9,9 +9,11 @@
  *                       dh_{t−1} = dz_t·Whᵀ (matmul).
  *
  * x·Wx for all steps and the weight gradients (dWxᵀ = dZᵀ·X, dWhᵀ = dZᵀ·H_prev from the dZᵀ the
- * backward step also writes; the step itself adds up db) stay one big matmul each, block by block as in sequence.ts's kernel path, which this replaces
- * where it applies (wasm, H a multiple of 4) and which test/sequence.test.ts compares it with.
- * Same math as Cell.step; σ and tanh are tanh4.wat's rational approximation (within 4e-7).
+ * backward step also writes, its rows padded: block-grads.ts paddedLd) stay one big matmul
+ * each, block by block as in sequence.ts's kernel path; the backward step adds up db itself.
+ * This replaces that path where it applies (wasm, threaded or not, H a multiple of 4), and
+ * test/sequence.test.ts compares the two. Same math as Cell.step; σ and tanh are tanh4.wat's
+ * rational approximation (within 4e-7).
  */
 import * as tf from '@tensorflow/tfjs';
 import { BlockGrads, blockPrevious, paddedLd, stepRows } from './block-grads';
