@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { CellType, CharModel, crossEntropy, fusedLstm, initBackend, setBackwardBlockFloats, setFusedLstm, setFusedRecurrenceLimit } from '../lib';
 import { maxAbsDiff, randomArray, useCpu } from './helpers';
+import { paddedLd } from '../lib/nn/block-grads';
 
 for (const type of ['lstm', 'rnn', 'gru'] as CellType[]) {
   test(`${type}: sequence kernel = step-by-step cell (values and gradients, max abs diff < 1e-5)`, async () => {
@@ -177,4 +178,14 @@ test('the stock single-threaded wasm build (UNREASONABLE_THREADS=1) runs the fus
   assert.equal(r.status, 0, r.stdout.slice(-2000) + r.stderr);
   assert.match(r.stdout, /^# pass 1$/m, 'the fused LSTM test ran and passed');
   assert.match(r.stdout, /^# skipped \d+$/m);
+});
+
+test('paddedLd: the least leading dimension ≥ n whose rows are an odd number of 64-byte lines apart', () => {
+  for (let n = 1; n <= 5000; n++) {
+    const ld = paddedLd(n);
+    assert.ok(ld >= n && ld - n < 32, `n ${n}: ld ${ld}`);
+    assert.equal(ld % 32, 16, `n ${n}: ld ${ld} floats = ${ld * 4} bytes`);
+  }
+  assert.equal(paddedLd(2048), 2064); // S: 64 steps × batch 32, 8 KB apart unpadded
+  assert.equal(paddedLd(2000), 2000); // M: 20 steps × batch 100 (125 lines apart already)
 });
