@@ -26,14 +26,6 @@ import * as tf from '@tensorflow/tfjs';
  * 106 ms a training step from 2²⁴, 95 from 2²², 94–100 from 2²¹ and 2²⁰.
  */
 export const MIN_POOL_FLOPS = 2 ** 22;
-let minPoolFlops = MIN_POOL_FLOPS;
-
-/** Set the matmul size from which the pool is used (experiments and tests); returns the old one. */
-export function setMinPoolFlops(flops: number): number {
-  const old = minPoolFlops;
-  minPoolFlops = flops;
-  return old;
-}
 
 /** Other ops below this many output elements run on the calling thread. */
 export const MIN_POOL_ELEMENTS = 2 ** 18;
@@ -224,7 +216,7 @@ export function installThreadPolicy(module: { HEAP32: Int32Array }, slot: number
         calls = 0;
         check();
       }
-      if (stats.contended || (matMul ? matMulFlops(args) < minPoolFlops : largestInput(args) < MIN_POOL_ELEMENTS)) {
+      if (stats.contended || (matMul ? matMulFlops(args) < MIN_POOL_FLOPS : largestInput(args) < MIN_POOL_ELEMENTS)) {
         stats.alone++;
         return f(args);
       }
