@@ -18,7 +18,7 @@ const CLI = path.join(ROOT, 'bin/unreasonable.js');
 const shipped = listPretrained();
 
 /** models/NAME/resume/'s checkpoint metadata (an unfinished run shipped with the project), if any. */
-function runInProgress(name: string): { model: { modelType: string; hiddenSize: number; numLayers: number; dropout: number }; training: { step: number; args: Record<string, unknown> & { totalSteps: number } } } | undefined {
+function runInProgress(name: string): { model: { modelType: string; hiddenSize: number; numLayers: number; dropout: number; weightDrop?: number }; training: { step: number; args: Record<string, unknown> & { totalSteps: number } } } | undefined {
   const f = path.join(modelsDir(), name, 'resume', 'checkpoint.json');
   return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) : undefined;
 }
@@ -49,7 +49,7 @@ for (const name of shipped) {
       // A new recipe's run that has not replaced the shipped weights yet: it trains the current recipe,
       // and the card describes the weights shipped (with the recipe that made them).
       const { model: m, training: t } = inProgress;
-      assert.deepEqual({ modelType: m.modelType, hiddenSize: m.hiddenSize, numLayers: m.numLayers, dropout: m.dropout }, { modelType: recipe.model.modelType, hiddenSize: recipe.model.hiddenSize, numLayers: recipe.model.numLayers, dropout: recipe.model.dropout }, 'the run in progress is of the current recipe');
+      assert.deepEqual({ modelType: m.modelType, hiddenSize: m.hiddenSize, numLayers: m.numLayers, dropout: m.dropout, weightDrop: m.weightDrop ?? 0 }, { modelType: recipe.model.modelType, hiddenSize: recipe.model.hiddenSize, numLayers: recipe.model.numLayers, dropout: recipe.model.dropout, weightDrop: recipe.model.weightDrop ?? 0 }, 'the run in progress is of the current recipe');
       for (const k of Object.keys(recipe.train) as (keyof typeof recipe.train)[]) assert.equal(t.args[k], recipe.train[k], `the run in progress has the recipe's ${k}`);
       assert.equal(t.args.seed, recipe.seed);
       assert.ok(t.step < t.args.totalSteps, 'a finished run is exported, not shipped as a run in progress');

@@ -51,7 +51,7 @@ for (const backend of ['cpu', 'wasm']) {
     const vocab = ByteVocab.fromData(text);
     for (const modelType of ['lstm', 'rnn', 'gru'] as CellType[]) {
       for (const seqLength of [1, 10]) {
-        const m = new CharModel({ modelType, vocabSize: vocab.size, hiddenSize: 8, numLayers: 2, dropout: 0.1 }, 1);
+        const m = new CharModel({ modelType, vocabSize: vocab.size, hiddenSize: 8, numLayers: 2, dropout: 0.1, weightDrop: 0.2 }, 1);
         const tr = new Trainer(m, vocab, { train: vocab.encode(text) }, { batchSize: 4, seqLength, steps: 0, optimizer: 'adam' });
         tr.trainStep();
         tr.trainStep();

@@ -73,6 +73,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(['rmsprop', 'adam', 'adagrad']).default('rmsprop'))
     .option('--lr <x>', 'learning rate', numberIn(0, Infinity, { minExclusive: true }), 2e-3)
     .option('--dropout <p>', 'dropout between layers and before the decoder', numberIn(0, 1, { maxExclusive: true }), 0)
+    .option('--weight-drop <p>', "weight drop: the fraction of each layer's recurrent weights dropped per training chunk", numberIn(0, 1, { maxExclusive: true }), 0)
     .addOption(new Option('--init <name>', 'weight initialisation: torch = uniform ±1/√hidden, forget-gate bias 0 (PyTorch); char-rnn = uniform ±0.08, forget-gate bias 1 (Karpathy)').choices([...INIT_NAMES]).default(DEFAULT_INIT))
     .option('--forget-bias <x>', "LSTM forget-gate bias at init (default: the --init's, 0 or 1)", numberIn(-100, 100))
     .option('--clip <x>', 'gradient clipping threshold (0 = off)', numberIn(0, Infinity), 5)
@@ -88,7 +89,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .addHelpText(
       'after',
       `
-A resumed run keeps the model and batch layout: --model, --activation, --layers, --hidden, --dropout, --init,
+A resumed run keeps the model and batch layout: --model, --activation, --layers, --hidden, --dropout, --weight-drop, --init,
 --forget-bias, --batch, --seq, --optimizer, --seed, --full-vocab must match the checkpoint if given (else exit 2); --steps,
 --epochs, --lr, --clip, --clip-mode, --eval-every, --patience, --checkpoint-every override.
 Ctrl-C stops after the current step, saves, and exits 130; a second Ctrl-C exits at once

@@ -38,6 +38,8 @@ export interface TrainOptions {
   optimizer: OptimizerName;
   lr: number;
   dropout: number;
+  /** Weight drop: fraction of the recurrent weights dropped per training chunk. */
+  weightDrop: number;
   /** Weight initialisation: char-rnn (±0.08, forget bias 1) or torch (±1/√hidden, forget bias 0). */
   init: InitName;
   /** LSTM forget-gate bias at init instead of the --init's own. */
@@ -78,6 +80,7 @@ function conflictsWithCheckpoint(opts: TrainOptions, given: (k: keyof TrainOptio
     ['layers', 'layers', meta.model.numLayers],
     ['hidden', 'hidden', meta.model.hiddenSize],
     ['dropout', 'dropout', meta.model.dropout],
+    ['weightDrop', 'weight-drop', meta.model.weightDrop ?? 0],
     ['activation', 'activation', meta.model.activation ?? 'tanh'],
     ['batch', 'batch', saved.batchSize],
     ['seq', 'seq', saved.seqLength],
@@ -180,7 +183,7 @@ async function trainLocked(opts: TrainOptions, given: (k: keyof TrainOptions) =>
   } else {
     if (opts.activation !== 'tanh' && opts.model !== 'rnn') throw new UsageError(`--activation ${opts.activation} is for --model rnn only (the ${opts.model} keeps its tanh)`);
     const init = initConfig({ init: opts.init, hiddenSize: opts.hidden, modelType: opts.model, forgetBias: opts.forgetBias });
-    const model = new CharModel({ modelType: opts.model, vocabSize: vocab.size, hiddenSize: opts.hidden, numLayers: opts.layers, dropout: opts.dropout, ...(opts.activation !== 'tanh' ? { activation: opts.activation } : {}), ...init }, opts.seed);
+    const model = new CharModel({ modelType: opts.model, vocabSize: vocab.size, hiddenSize: opts.hidden, numLayers: opts.layers, dropout: opts.dropout, ...(opts.weightDrop > 0 ? { weightDrop: opts.weightDrop } : {}), ...(opts.activation !== 'tanh' ? { activation: opts.activation } : {}), ...init }, opts.seed);
     try {
       trainer = new Trainer(model, vocab, data, {
         ...common,

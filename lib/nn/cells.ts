@@ -141,10 +141,13 @@ export class Cell {
     return tf.add(matMul(x, this.Wx as tf.Tensor2D), this.b);
   }
 
-  /** One time step from the projected input xp = x·Wx + b ([batch, gates·hidden]). */
-  step(xp: tf.Tensor2D, state: CellState, recordGates = false): StepOutput {
+  /**
+   * One time step from the projected input xp = x·Wx + b ([batch, gates·hidden]).
+   * @param Wh the recurrent weights to use instead of this.Wh (weight drop's masked copy)
+   */
+  step(xp: tf.Tensor2D, state: CellState, recordGates = false, Wh: tf.Tensor2D = this.Wh as tf.Tensor2D): StepOutput {
     const h = state[0];
-    const hh = matMul(h, this.Wh as tf.Tensor2D); // [batch, gates·hidden]
+    const hh = matMul(h, Wh); // [batch, gates·hidden]
     switch (this.type) {
       case 'rnn': {
         const hNew = activate(tf.add(xp, hh), this.activation) as tf.Tensor2D;

@@ -1,7 +1,10 @@
 /**
  * The char-rnn model: one-hot bytes → numLayers stacked cells → dropout → linear decoder → logits.
  * Dropout (inverted, rate `dropout`) is applied to each layer's output sequence, i.e. between
- * layers and before the decoder, only when training.
+ * layers and before the decoder, only when training. Weight drop (rate `weightDrop`; Merity et al.
+ * 2017, "Regularizing and Optimizing LSTM Language Models") drops entries of each layer's recurrent
+ * matrix Wh, one mask per forward call shared by all its steps and streams, also only when training:
+ * it regularises the recurrent path, which dropout between layers leaves alone.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Activation, ACTIVATIONS, Cell, CellState, CellType, CELL_TYPES, GATE_COUNT, Gates } from './cells';
@@ -24,6 +27,11 @@ export interface ModelConfig {
   numLayers: number;
   /** Dropout rate between layers and before the decoder (0 = off). */
   dropout: number;
+  /**
+   * Weight drop: the fraction of each layer's recurrent weights Wh dropped (DropConnect, one mask
+   * per forward call, kept weights scaled by 1/(1 − weightDrop)) when training. Default 0 (off).
+   */
+  weightDrop?: number;
   /** Initial weights are uniform in [-initScale, initScale] (char-rnn: 0.08). */
   initScale?: number;
   /** LSTM forget-gate bias at init (default 1). */
@@ -77,6 +85,7 @@ export function validateConfig(c: ModelConfig): void {
     if (c.activation !== 'tanh' && c.modelType !== 'rnn') throw new UserError(`activation "${c.activation}" is for the vanilla RNN only (the ${c.modelType} keeps its tanh)`);
   }
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new UserError(`dropout must be in [0, 1), got ${c.dropout}`);
+  if (c.weightDrop !== undefined && !(c.weightDrop >= 0 && c.weightDrop < 1)) throw new UserError(`weightDrop must be in [0, 1), got ${c.weightDrop}`);
 }
 
 /**
@@ -169,7 +178,8 @@ export class CharModel {
     const V = this.config.vocabSize;
     if (x.length !== batchSize * seqLength) throw new Error(`forward: ${x.length} ids for batch ${batchSize} × seq ${seqLength}`);
     const dropout = opts.training ? this.config.dropout : 0;
-    if (dropout > 0 && !opts.rng) throw new Error('forward: training with dropout needs an rng');
+    const weightDrop = opts.training ? (this.config.weightDrop ?? 0) : 0;
+    if ((dropout > 0 || weightDrop > 0) && !opts.rng) throw new Error('forward: training with dropout needs an rng');
     // Time-major ids so that step t is the contiguous rows t·B … t·B+B−1.
     const ids = new Int32Array(x.length);
     for (let b = 0; b < batchSize; b++) for (let t = 0; t < seqLength; t++) ids[t * batchSize + b] = x[b * seqLength + t];
@@ -181,11 +191,12 @@ export class CharModel {
     const gates: Gates[][] = [];
     for (let l = 0; l < this.cells.length; l++) {
       const cell = this.cells[l];
+      const Wh = weightDrop > 0 ? applyDropout(cell.Wh as tf.Tensor2D, weightDrop, opts.rng!) : (cell.Wh as tf.Tensor2D); // [H, G·H]
       // The sequence kernels are tanh-only: an RNN with another activation runs the step cells.
       const fast = this.sequenceKernel && !opts.stepwise && !opts.keepStates && !opts.recordGates && hasSequenceKernel(cell.type) && cell.activation === 'tanh';
       const r = fast
-        ? runSequence(cell.type, input, state[l], cell.Wx as tf.Tensor2D, cell.Wh as tf.Tensor2D, cell.b as tf.Tensor1D, cell.bh as tf.Tensor1D | undefined, l > 0 || !!this.embedding, l === 0 && !this.embedding ? ids : undefined)
-        : unroll(cell, cell.projectInput(input), seqLength, state[l], opts); // projectInput: [T·B, G·H]
+        ? runSequence(cell.type, input, state[l], cell.Wx as tf.Tensor2D, Wh, cell.b as tf.Tensor1D, cell.bh as tf.Tensor1D | undefined, l > 0 || !!this.embedding, l === 0 && !this.embedding ? ids : undefined)
+        : unroll(cell, cell.projectInput(input), seqLength, state[l], { ...opts, Wh }); // projectInput: [T·B, G·H]
       finalState.push(r.state);
       if ('states' in r && r.states) states.push(r.states);
       if ('gates' in r && r.gates) gates.push(r.gates);

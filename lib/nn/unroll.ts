@@ -9,6 +9,8 @@ export interface UnrollOptions {
   keepStates?: boolean;
   /** Keep gate activations of every step (LSTM/GRU). */
   recordGates?: boolean;
+  /** Recurrent weights to use instead of the cell's own (weight drop's masked copy). */
+  Wh?: tf.Tensor2D;
 }
 
 export interface UnrollResult {
@@ -33,7 +35,7 @@ export function unroll(cell: Cell, xp: tf.Tensor2D, seqLength: number, state0: C
   const gates: Gates[] = [];
   let state = state0;
   for (let t = 0; t < seqLength; t++) {
-    const out = cell.step(steps[t], state, opts.recordGates);
+    const out = cell.step(steps[t], state, opts.recordGates, opts.Wh);
     outputs.push(out.h);
     state = out.state;
     if (opts.keepStates) states.push(state);
