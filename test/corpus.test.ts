@@ -22,6 +22,18 @@ test('linux corpus reads C headers when present', async (t) => {
   assert.match(c.data.toString('utf8', 0, 100_000), /#(define|include|ifndef)/);
 });
 
+test('coreutils corpus: the manual unzipped, hard-wrapped (many lines of 60–79 bytes)', async () => {
+  const c = await loadCorpus('coreutils');
+  const text = c.data.toString('utf8');
+  assert.match(text, /This manual documents version [0-9.]+ of the GNU core utilities/);
+  const lengths = text.split('\n').map((l) => Buffer.byteLength(l));
+  const wrapped = lengths.filter((n) => n >= 60 && n < 80).length;
+  assert.ok(wrapped > 0.4 * lengths.filter((n) => n > 0).length, `${wrapped} of ${lengths.length} lines are 60–79 bytes`);
+  // It ends before the concept index: the last node is the GNU Free Documentation License.
+  assert.doesNotMatch(text, /Node: Concept index|Tag Table/);
+  assert.match(text.slice(-40_000), /GNU Free Documentation License/);
+});
+
 test('a file path and a Buffer load as corpora', async () => {
   const dir = tmpDir();
   const f = path.join(dir, 'x.txt');

@@ -5,10 +5,13 @@
  *   names           ~8,000 English first names, one per line (Karpathy's baby names; offline)
  *   tinyshakespeare Karpathy's 1.1 MB Shakespeare, downloaded once into data/cache/ and verified by sha256
  *   linux           the C headers under /usr/include/linux (Karpathy's Linux experiment), when present
+ *   coreutils       the GNU coreutils manual as Info text, hard-wrapped at ≤ 79 columns (like the essay's
+ *                   War and Peace, where the line-length cell was found), from Debian's coreutils package
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { gunzipSync } from 'zlib';
 import { UserError } from '../util/errors';
 
 export interface Corpus {
@@ -122,6 +125,19 @@ function loadLinux(): Corpus {
   return { name: 'linux', data: Buffer.concat(files.map((f) => fs.readFileSync(f))), source: `${LINUX_DIR} (${files.length} files)` };
 }
 
+export const COREUTILS_INFO = '/usr/share/info/coreutils.info.gz';
+
+function loadCoreutils(): Corpus {
+  if (!fs.existsSync(COREUTILS_INFO)) {
+    throw new UserError(`corpus "coreutils" reads ${COREUTILS_INFO}, which is missing (Debian: apt-get install --reinstall coreutils, with docs not excluded from dpkg)`);
+  }
+  const info = gunzipSync(fs.readFileSync(COREUTILS_INFO));
+  // The manual's text: it ends where the concept index (and after it Info's tag table) begins,
+  // lists of "* entry: node. (line n)" that are not wrapped text.
+  const index = info.indexOf('\x1f\nFile: coreutils.info,  Node: Concept index');
+  return { name: 'coreutils', data: index > 0 ? info.subarray(0, index + 1) : info, source: `${COREUTILS_INFO} (up to its concept index)` };
+}
+
 /** Path of the verified tinyshakespeare in the cache. */
 export function tinyShakespeareFile(): string {
   return path.join(cacheDir(), 'tinyshakespeare.txt');
@@ -190,6 +206,12 @@ export const CORPORA: CorpusInfo[] = [
     description: `C headers from ${LINUX_DIR} (Karpathy's Linux source experiment)`,
     available: () => fs.existsSync(LINUX_DIR),
     load: async () => loadLinux(),
+  },
+  {
+    name: 'coreutils',
+    description: `the GNU coreutils manual, ~0.8 MB of Info text hard-wrapped at ≤ 79 columns (${COREUTILS_INFO}; a line-length cell)`,
+    available: () => fs.existsSync(COREUTILS_INFO),
+    load: async () => loadCoreutils(),
   },
 ];
 
