@@ -209,7 +209,7 @@ export const CORPORA: CorpusInfo[] = [
   },
   {
     name: 'coreutils',
-    description: `the GNU coreutils manual, ~0.8 MB of Info text hard-wrapped at ≤ 79 columns (${COREUTILS_INFO}; a line-length cell)`,
+    description: `the GNU coreutils manual, ~0.8 MB of Info text hard-wrapped at ≤ 79 columns, like the essay's War and Peace (${COREUTILS_INFO})`,
     available: () => fs.existsSync(COREUTILS_INFO),
     load: async () => loadCoreutils(),
   },
