@@ -63,17 +63,18 @@ export const SAMPLE_PRIMES: Record<string, string> = { shakespeare: 'ROMEO:\n', 
 export function targetNotes(recipe: Recipe, m: ReturnType<typeof measure>, steps: number, totalSteps: number, seconds: number, epochs: number, bestStep = steps): string[] {
   const notes: string[] = [];
   const h = (seconds / 3600).toFixed(1);
-  const at = bestStep < steps ? ` (the best held-out loss, at step ${bestStep})` : '';
+  // When: the best weights' step, of the steps trained in all (the hours are the whole run's).
+  const at = bestStep < steps ? ` (the best held-out loss, at step ${bestStep} of the ${steps} trained in ${h} h)` : ` after ${h} h`;
   const more = steps < totalSteps
     ? `the recipe run is at step ${steps} of ${totalSteps} (${epochs} epochs, ${h} h of training): continue it with \`npm run pretrain -- ${recipe.name}\` (the remaining ${totalSteps - steps} steps take about ${((seconds / Math.max(1, steps)) * (totalSteps - steps) / 3600).toFixed(1)} h more at this speed), and a larger model (more hidden units) if that is not enough`
     : bestStep < 0.95 * totalSteps
       ? `the recipe's ${totalSteps} steps are done and the held-out loss stopped improving after step ${bestStep} (it overfits): more regularisation (dropout between layers, weight drop on the recurrent weights) or more text would be needed`
       : `the recipe's ${totalSteps} steps are done: a larger model or more epochs would be needed`;
   const t = recipe.targets;
-  if (t.valLoss !== undefined && m.validation.loss > t.valLoss) notes.push(`target: held-out loss ≤ ${t.valLoss} nats/byte; reached ${m.validation.loss.toFixed(3)}${at} after ${h} h; ${more}`);
+  if (t.valLoss !== undefined && m.validation.loss > t.valLoss) notes.push(`target: held-out loss ≤ ${t.valLoss} nats/byte; reached ${m.validation.loss.toFixed(3)}${at}; ${more}`);
   for (const [f, want] of Object.entries(t.features ?? {})) {
     const got = Math.abs(m.features[f]?.r ?? 0);
-    if (got < want) notes.push(`target: a unit with |r| ≥ ${want} for ${f}; best reached ${got.toFixed(3)}${at} after ${h} h; ${more}`);
+    if (got < want) notes.push(`target: a unit with |r| ≥ ${want} for ${f}; best reached ${got.toFixed(3)}${at}; ${more}`);
   }
   return notes;
 }
