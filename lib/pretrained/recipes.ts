@@ -60,12 +60,12 @@ export const RECIPES: Recipe[] = [
     seed: 1,
     // 2×256 with dropout 0.2 (30 epochs, 2.5 h) plateaued at 1.535 from epoch 14 while its training loss fell
     // to 1.27 (it overfits): 1.5× the units, more dropout, a faster lr decay (it has to fit one sitting).
-    // Tried after it: 2×512 with dropout 0.4 and this schedule (16 epochs) trailed this recipe at every
-    // epoch and flattened sooner (1.5475 at epoch 10, 1.5390 at 11, 1.5362 at 12, against 1.5368, 1.5281,
-    // 1.5208); stopped there, at 1.4 h. This recipe reached 1.5157 at epoch 16 with its training loss at
-    // 1.30 (the mean over that epoch). Tried next: weight drop 0.25 on Wh (AWD-LSTM's regulariser of the recurrent path) with dropout
-    // 0.25: it overfits less (training 1.41 against held-out 1.545 in epoch 12, here 1.34 against 1.521)
-    // but learns slower, and trailed at every epoch: 1.5873, 1.5635, 1.5450 at epochs 8, 10, 12 against
+    // Tried after it: 2×512 with dropout 0.4 and this schedule (16 epochs) trailed this recipe at every epoch
+    // and flattened sooner (1.5475 at epoch 10, 1.5390 at 11, 1.5362 at 12, against 1.5368, 1.5281, 1.5208);
+    // stopped there, at 1.4 h. This recipe reached 1.5157 at epoch 16 with its training loss at 1.30 (the mean
+    // over that epoch). Tried next: weight drop 0.25 on Wh (AWD-LSTM's regulariser of the recurrent path) with
+    // dropout 0.25: it overfits less (training 1.41 against held-out 1.545 in epoch 12, here 1.34 against
+    // 1.521) but learns slower, and trailed at every epoch: 1.5873, 1.5635, 1.5450 at epochs 8, 10, 12 against
     // 1.5584, 1.5368, 1.5208; stopped there (1.4 h). Weight drop would need a longer schedule than 18 epochs.
     model: { modelType: 'lstm', hiddenSize: 384, numLayers: 2, dropout: 0.3, initScale: 1 / Math.sqrt(384), forgetBias: 0 },
     train: { batchSize: 64, seqLength: 100, epochs: 18, optimizer: 'adam', learningRate: 2e-3, lrDecay: 0.85, lrDecayAfter: 6, gradClip: 5, evalEvery: 165 },
