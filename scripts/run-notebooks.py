@@ -16,6 +16,9 @@ notebook failed (2 for usage / setup problems).
 --out DIR   write the executed notebooks (with outputs) to DIR
 --html      also convert them to DIR/<name>.html with nbconvert (needs --out)
 --sign      mark written notebooks trusted, so their plots render when opened in the live server
+--startup-retries N   start a kernel that never came up again, up to N times (default 2): seen once
+            under load, tslab died at start binding a port that another process had taken since
+            jupyter_client chose it
 
 Set NB_SMOKE=1 to run the notebooks in smoke mode (tiny data/model/steps); the kernel inherits
 the environment.  The kernelspec is registered under .jupyter/ first if it is missing.
@@ -30,7 +33,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JUPYTER_PATH = os.path.join(ROOT, ".jupyter", "share", "jupyter")
-KERNEL = "tslab"
+# NB_KERNEL names another registered kernel (the runner's own tests use a stand-in).
+KERNEL = os.environ.get("NB_KERNEL", "tslab")
 
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 os.environ["JUPYTER_PATH"] = os.pathsep.join(
@@ -51,6 +55,8 @@ except ImportError as e:  # pragma: no cover - depends on the machine
 
 def ensure_kernel():
     """Register the project-local kernelspec if it is missing or points elsewhere (moved checkout)."""
+    if KERNEL != "tslab":
+        return
     spec = os.path.join(JUPYTER_PATH, "kernels", KERNEL, "kernel.json")
     try:
         with open(spec, encoding="utf-8") as f:
@@ -88,8 +94,10 @@ def run_one(path, args):
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}})
     t0 = time.time()
     error = None
+    started = False
     try:
         with client.setup_kernel():
+            started = True
             if args.verbose:
                 print(f"  kernel ready in {time.time() - t0:.1f}s", flush=True)
             n = 0
@@ -122,7 +130,7 @@ def run_one(path, args):
         if "No such kernel" in msg:
             msg += f"\n  (is the kernelspec registered? run: sh scripts/setup-kernel.sh; JUPYTER_PATH={JUPYTER_PATH})"
         error = error or f"could not run the kernel: {msg}"
-    return nb, error, time.time() - t0
+    return nb, error, time.time() - t0, started
 
 
 def write_outputs(nb, path, args):
@@ -148,6 +156,7 @@ def main():
     ap.add_argument("--sign", action="store_true", help="sign the written notebooks as trusted")
     ap.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds (default 600)")
     ap.add_argument("--startup-timeout", type=int, default=120, help="kernel start timeout (default 120)")
+    ap.add_argument("--startup-retries", type=int, default=2, help="start a kernel that did not come up again, this many times (default 2)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print per-cell timings")
     args = ap.parse_args()
     if args.html and not args.out:
@@ -162,7 +171,13 @@ def main():
     for path in paths:
         rel = os.path.relpath(os.path.abspath(path), ROOT)
         print(f"{rel}: running{' (smoke)' if os.environ.get('NB_SMOKE') else ''}", flush=True)
-        nb, error, secs = run_one(path, args)
+        for attempt in range(args.startup_retries + 1):
+            nb, error, secs, started = run_one(path, args)
+            # A kernel that never came up (e.g. another process took one of its ports between
+            # jupyter_client choosing it and the kernel binding it) ran nothing: start it again.
+            if not error or started or attempt == args.startup_retries:
+                break
+            print(f"{rel}: the kernel did not start ({error.splitlines()[0]}); starting it again", flush=True)
         if error:
             failed += 1
             print(f"{rel}: FAILED in {secs:.1f}s\n" + indent(error, "  "), flush=True)

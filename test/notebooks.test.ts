@@ -130,6 +130,34 @@ test('the runner fails on TypeScript errors and exceptions and prints the cell s
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+test('the runner starts a kernel that did not come up again (--startup-retries)', { timeout: 300_000 }, () => {
+  // A stand-in kernel that dies at its first start (as tslab does when another process took one
+  // of its ports first) and is the project's tslab kernel from then on.
+  const spec = JSON.parse(fs.readFileSync(path.join(ROOT, '.jupyter/share/jupyter/kernels/tslab/kernel.json'), 'utf8')) as { argv: string[] };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unreasonable-nbflaky-'));
+  const marker = path.join(dir, 'started-once');
+  const script = path.join(dir, 'flaky.sh');
+  fs.writeFileSync(script, `if [ ! -e '${marker}' ]; then touch '${marker}'; echo 'flaky: dying at the first start' >&2; exit 1; fi\nexec ${spec.argv.map((a) => (a === '{connection_file}' ? '"$1"' : `'${a}'`)).join(' ')}\n`);
+  const kernelDir = path.join(dir, 'kernels', 'flaky-tslab');
+  fs.mkdirSync(kernelDir, { recursive: true });
+  fs.writeFileSync(path.join(kernelDir, 'kernel.json'), JSON.stringify({ argv: ['sh', script, '{connection_file}'], display_name: 'flaky', language: 'typescript' }));
+  const nb = path.join(dir, 'ok.ipynb');
+  fs.writeFileSync(nb, JSON.stringify({
+    nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: 'flaky-tslab', display_name: 'flaky', language: 'typescript' } },
+    cells: [{ cell_type: 'code', id: 'c0', metadata: {}, source: 'console.log(6 * 7);', outputs: [], execution_count: null }],
+  }));
+  const env = { NB_KERNEL: 'flaky-tslab', JUPYTER_PATH: dir };
+  const none = run(PY, ['scripts/run-notebooks.py', '--startup-timeout', '30', '--startup-retries', '0', nb], env);
+  assert.equal(none.status, 1, none.out);
+  assert.match(none.out, /ok\.ipynb: FAILED[^]*could not run the kernel/);
+  fs.rmSync(marker);
+  const again = run(PY, ['scripts/run-notebooks.py', '--startup-timeout', '30', nb], env);
+  assert.equal(again.status, 0, again.out);
+  assert.match(again.out, /ok\.ipynb: the kernel did not start \(could not run the kernel: [^)]*\); starting it again\n/);
+  assert.equal(lastLine(again.stdout), '1 passed, 0 failed', again.out);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test('the executed notebook stores every chart as one bundle: plotly MIME type, HTML fallback, text', () => {
   const executed = path.join(outDir, `${SETUP_NB}.ipynb`);
   assert.ok(fs.existsSync(executed), 'the smoke run did not write the executed notebook');
