@@ -17,8 +17,8 @@ notebook failed (2 for usage / setup problems).
 --html      also convert them to DIR/<name>.html with nbconvert (needs --out)
 --sign      mark written notebooks trusted, so their plots render when opened in the live server
 --startup-retries N   start a kernel that never came up again, up to N times (default 2): seen once
-            under load, tslab died at start binding a port that another process had taken since
-            jupyter_client chose it
+            in a CI run under load, tslab died at start in zeromq's bind ("Socket is blocked by a
+            bind or unbind operation")
 
 Set NB_SMOKE=1 to run the notebooks in smoke mode (tiny data/model/steps); the kernel inherits
 the environment.  The kernelspec is registered under .jupyter/ first if it is missing.
@@ -173,8 +173,8 @@ def main():
         print(f"{rel}: running{' (smoke)' if os.environ.get('NB_SMOKE') else ''}", flush=True)
         for attempt in range(args.startup_retries + 1):
             nb, error, secs, started = run_one(path, args)
-            # A kernel that never came up (e.g. another process took one of its ports between
-            # jupyter_client choosing it and the kernel binding it) ran nothing: start it again.
+            # A kernel that never came up (it died in zeromq's bind once, under load) ran nothing:
+            # start it again.
             if not error or started or attempt == args.startup_retries:
                 break
             print(f"{rel}: the kernel did not start ({error.splitlines()[0]}); starting it again", flush=True)

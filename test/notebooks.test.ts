@@ -131,8 +131,8 @@ test('the runner fails on TypeScript errors and exceptions and prints the cell s
 });
 
 test('the runner starts a kernel that did not come up again (--startup-retries)', { timeout: 300_000 }, () => {
-  // A stand-in kernel that dies at its first start (as tslab does when another process took one
-  // of its ports first) and is the project's tslab kernel from then on.
+  // A stand-in kernel that dies at its first start (as tslab did once, in zeromq's bind, in a CI run
+  // under load) and is the project's tslab kernel from then on.
   const spec = JSON.parse(fs.readFileSync(path.join(ROOT, '.jupyter/share/jupyter/kernels/tslab/kernel.json'), 'utf8')) as { argv: string[] };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unreasonable-nbflaky-'));
   const marker = path.join(dir, 'started-once');
