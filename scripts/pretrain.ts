@@ -27,7 +27,7 @@ import { findRecipe, Recipe, RECIPES } from '../lib/pretrained/recipes';
 import { Trainer } from '../lib/train/trainer';
 import { ByteVocab } from '../lib/data/vocab';
 
-import { exportShipped } from './pretrain-export';
+import { exportShipped, writeModelsReadme } from './pretrain-export';
 import { writeDirAtomic } from '../lib/io/atomic';
 import { LockedError, lockCheckpointDir } from '../lib/io/lock';
 import { modelsDir } from '../lib/pretrained/load';
@@ -111,6 +111,7 @@ export function shipResume(name: string): void {
     for (const f of ['checkpoint.json', ...Object.keys(meta.files)]) files.set(f, fs.readFileSync(path.join(dir, 'train', f)));
     files.set('sittings.json', fs.readFileSync(path.join(dir, 'sittings.json')));
     writeDirAtomic(path.join(modelsDir(), name, 'resume'), files);
+    writeModelsReadme(); // its size line, and the run in progress
   } finally {
     lock.release();
   }

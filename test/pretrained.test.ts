@@ -158,4 +158,5 @@ test('--ship-resume alone ships the run in progress and leaves the shipped weigh
   for (const f of Object.keys(meta.files)) assert.ok(fs.existsSync(path.join(resume, f)), `resume/ lacks ${f}`);
   assert.equal(JSON.parse(fs.readFileSync(path.join(resume, 'sittings.json'), 'utf8')).length, 1);
   for (const [f, bytes] of before) assert.ok(fs.readFileSync(path.join(models, name, f)).equals(bytes), `${f} changed`);
+  assert.match(fs.readFileSync(path.join(models, 'README.md'), 'utf8'), new RegExp(`A run of the current recipe is in progress: step 2 of [0-9,]+, shipped in \`models/${name}/resume/\``));
 });
