@@ -1,6 +1,7 @@
 /**
  * `unreasonable train --init char-rnn|torch --forget-bias x`: the initial weights they give, that
- * the checkpoint records them, that a resume checks them, and bad values (exit 2, one line).
+ * the checkpoint records them, that a resume checks them, and bad values (exit 2, one line); the
+ * same record-and-check for --weight-drop.
  * Runs the real CLI on the cpu backend with a tiny model; one step at --lr 1e-9 keeps the initial
  * weights (to 1e-8).
  */
@@ -82,6 +83,24 @@ test('initOf reads the init back, and an old checkpoint without forgetBias had 1
   assert.deepEqual(initOf({ modelType: 'lstm', hiddenSize: 128, initScale: 1 / Math.sqrt(128), forgetBias: 0 }), { init: 'torch', forgetBias: 0 });
   assert.deepEqual(initOf({ modelType: 'lstm', hiddenSize: 128, initScale: 0.08 }), { init: 'char-rnn', forgetBias: 1 });
   assert.deepEqual(initOf({ modelType: 'gru', hiddenSize: 128, initScale: 0.05 }), { init: undefined, forgetBias: undefined });
+});
+
+test('--weight-drop is saved in the checkpoint, a resume keeps it, a different value or 1 exits 2 with one line', () => {
+  const t = train('weight-drop', ['--weight-drop', '0.3'], 2);
+  assert.equal(t.config.weightDrop, 0.3);
+  const before = hashTree(t.dir);
+  const bad = cli(['train', '--checkpoint', t.dir, '--resume', '--steps', '3', '--weight-drop', '0.1']);
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, /^error: cannot resume .*--weight-drop 0\.1 \(checkpoint: 0\.3\): a resumed run keeps the model and batch layout/);
+  assert.equal(bad.stderr.trim().split('\n').length, 1);
+  assert.deepEqual(hashTree(t.dir), before);
+  const ok = cli(['-q', 'train', '--checkpoint', t.dir, '--resume', '--steps', '3']);
+  assert.equal(ok.status, 0, ok.stderr);
+  const json = JSON.parse(fs.readFileSync(path.join(t.dir, 'checkpoint.json'), 'utf8'));
+  assert.deepEqual([json.training.step, json.model.weightDrop], [3, 0.3]);
+  const one = cli(['train', '--corpus', text, '--checkpoint', path.join(root, 'weight-drop-1'), ...TINY, '--steps', '1', '--weight-drop', '1']);
+  assert.equal(one.status, 2);
+  assert.match(one.stderr.trim(), /^error: option '--weight-drop <p>' argument '1' is invalid\. must be in \[0, 1\)\.$/);
 });
 
 test('bad --init / --forget-bias values exit 2 with one line', () => {

@@ -5,15 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CellType, CharModel, crossEntropy, Rng } from '../lib';
 import { NamedArray } from '../lib/io/safetensors';
 import { modelTensors } from '../lib/train/checkpoint';
 import { UserError } from '../lib/util/errors';
-import { hashTree, maxAbsDiff, tmpDir, useCpu } from './helpers';
+import { maxAbsDiff, useCpu } from './helpers';
 
 const V = 7, H = 6, B = 3, T = 5, P = 0.4;
 const x = Int32Array.from({ length: B * T }, (_, i) => (i * 5 + 1) % V);
@@ -93,35 +90,5 @@ test('weight drop: the sequence kernel and the step-by-step cells draw the same 
 test('weightDrop outside [0, 1) is a UserError', () => {
   for (const weightDrop of [1, -0.1, NaN]) {
     assert.throws(() => new CharModel({ modelType: 'lstm', vocabSize: V, hiddenSize: H, numLayers: 1, dropout: 0, weightDrop }), (e: unknown) => e instanceof UserError && /weightDrop must be in \[0, 1\)/.test((e as Error).message));
-  }
-});
-
-test('the CLI: --weight-drop is saved in the checkpoint, a resume keeps it, a different value or 1 exits 2 with one line', () => {
-  const bin = path.resolve(__dirname, '..', 'bin', 'unreasonable.js');
-  const root = tmpDir('unreasonable-wd-');
-  const cli = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, UNREASONABLE_BACKEND: 'cpu' } });
-  try {
-    const text = path.join(root, 'text.txt');
-    fs.writeFileSync(text, 'the whale and the sea, call me ishmael; the white whale of the deep sea.\n'.repeat(40));
-    const dir = path.join(root, 'run');
-    const tiny = ['--hidden', '8', '--layers', '2', '--batch', '4', '--seq', '8', '--eval-every', '0'];
-    const first = cli(['-q', 'train', '--corpus', text, '--checkpoint', dir, ...tiny, '--steps', '2', '--weight-drop', '0.3']);
-    assert.equal(first.status, 0, first.stderr);
-    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint.json'), 'utf8')).model.weightDrop, 0.3);
-    const before = hashTree(dir);
-    const bad = cli(['train', '--checkpoint', dir, '--resume', '--steps', '3', '--weight-drop', '0.1']);
-    assert.equal(bad.status, 2, bad.stderr);
-    assert.match(bad.stderr, /^error: cannot resume .*--weight-drop 0\.1 \(checkpoint: 0\.3\): a resumed run keeps the model and batch layout/);
-    assert.equal(bad.stderr.trim().split('\n').length, 1);
-    assert.deepEqual(hashTree(dir), before);
-    const ok = cli(['-q', 'train', '--checkpoint', dir, '--resume', '--steps', '3']);
-    assert.equal(ok.status, 0, ok.stderr);
-    const json = JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint.json'), 'utf8'));
-    assert.deepEqual([json.training.step, json.model.weightDrop], [3, 0.3]);
-    const one = cli(['train', '--corpus', text, '--checkpoint', path.join(root, 'one'), ...tiny, '--steps', '1', '--weight-drop', '1']);
-    assert.equal(one.status, 2);
-    assert.match(one.stderr.trim(), /^error: option '--weight-drop <p>' argument '1' is invalid\. must be in \[0, 1\)\.$/);
-  } finally {
-    fs.rmSync(root, { recursive: true, force: true });
   }
 });
