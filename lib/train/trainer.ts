@@ -11,7 +11,6 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { BatchLoader } from '../data/batches';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { CellType } from '../nn/cells';
 import { sha256 } from '../data/corpus';
 import { UserError } from '../util/errors';
 import { evaluateLoss } from '../generate/evaluate';
@@ -492,14 +491,4 @@ export class Trainer {
     this.carry = undefined;
     this.optimizer.dispose();
   }
-}
-
-/** A fresh model + trainer from a corpus' bytes in one call (what notebooks and the CLI do). */
-export interface SetupArgs extends TrainArgs {
-  modelType: CellType;
-  hiddenSize: number;
-  numLayers: number;
-  dropout?: number;
-  /** Seed of the initial weights (defaults to `seed`). */
-  initSeed?: number;
 }
