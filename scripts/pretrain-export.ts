@@ -54,9 +54,9 @@ export const SHIPPED_DTYPE: WriteDtype = 'F16';
 
 export const SAMPLE_PRIMES: Record<string, string> = { shakespeare: 'ROMEO:\n', 'moby-dick': 'Call me Ishmael.', linux: '#include <linux/' };
 
-/** The card's notes: each target not reached, what was reached after how long, and what more it needs. */
 /**
- * What the card says of each target not reached.
+ * The card's notes: each target not reached, what was reached after how long, and what more it
+ * needs (the recipe's `tried` once its run is done, else a guess from the run's course).
  * @param steps the steps trained so far  @param epochs the epochs they make
  * @param bestStep the step of the exported (best) weights
  */
@@ -65,7 +65,9 @@ export function targetNotes(recipe: Recipe, m: ReturnType<typeof measure>, steps
   const h = (seconds / 3600).toFixed(1);
   // When: the best weights' step, of the steps trained in all (the hours are the whole run's).
   const at = bestStep < steps ? ` (the best held-out loss, at step ${bestStep} of the ${steps} trained in ${h} h)` : ` after ${h} h`;
-  const more = steps < totalSteps
+  const more = steps >= totalSteps && recipe.tried
+    ? recipe.tried
+    : steps < totalSteps
     ? `the recipe run is at step ${steps} of ${totalSteps} (${epochs} epochs, ${h} h of training): continue it with \`npm run pretrain -- ${recipe.name}\` (the remaining ${totalSteps - steps} steps take about ${((seconds / Math.max(1, steps)) * (totalSteps - steps) / 3600).toFixed(1)} h more at this speed), and a larger model (more hidden units) if that is not enough`
     : bestStep < 0.95 * totalSteps
       ? `the recipe's ${totalSteps} steps are done and the held-out loss stopped improving after step ${bestStep} (it overfits): more regularisation (dropout between layers, weight drop on the recurrent weights) or more text would be needed`
