@@ -55,8 +55,8 @@ export const SHIPPED_DTYPE: WriteDtype = 'F16';
 export const SAMPLE_PRIMES: Record<string, string> = { shakespeare: 'ROMEO:\n', 'moby-dick': 'Call me Ishmael.', linux: '#include <linux/' };
 
 /**
- * The card's notes: each target not reached, what was reached after how long, and what more it
- * needs (the recipe's `tried` once its run is done, else a guess from the run's course).
+ * The card's notes: one per target not reached (what was reached, after how long), then one on
+ * what more it needs: the recipe's `tried` once its run is done, else a guess from the run's course.
  * @param steps the steps trained so far  @param epochs the epochs they make
  * @param bestStep the step of the exported (best) weights
  */
@@ -65,19 +65,21 @@ export function targetNotes(recipe: Recipe, m: ReturnType<typeof measure>, steps
   const h = (seconds / 3600).toFixed(1);
   // When: the best weights' step, of the steps trained in all (the hours are the whole run's).
   const at = bestStep < steps ? ` (the best held-out loss, at step ${bestStep} of the ${steps} trained in ${h} h)` : ` after ${h} h`;
-  const more = steps >= totalSteps && recipe.tried
-    ? recipe.tried
-    : steps < totalSteps
-    ? `the recipe run is at step ${steps} of ${totalSteps} (${epochs} epochs, ${h} h of training): continue it with \`npm run pretrain -- ${recipe.name}\` (the remaining ${totalSteps - steps} steps take about ${((seconds / Math.max(1, steps)) * (totalSteps - steps) / 3600).toFixed(1)} h more at this speed), and a larger model (more hidden units) if that is not enough`
-    : bestStep < 0.95 * totalSteps
-      ? `the recipe's ${totalSteps} steps are done and the held-out loss stopped improving after step ${bestStep} (it overfits): more regularisation (dropout between layers, weight drop on the recurrent weights) or more text would be needed`
-      : `the recipe's ${totalSteps} steps are done: a larger model or more epochs would be needed`;
   const t = recipe.targets;
-  if (t.valLoss !== undefined && m.validation.loss > t.valLoss) notes.push(`target: held-out loss ≤ ${t.valLoss} nats/byte; reached ${m.validation.loss.toFixed(3)}${at}; ${more}`);
+  if (t.valLoss !== undefined && m.validation.loss > t.valLoss) notes.push(`target: held-out loss ≤ ${t.valLoss} nats/byte; reached ${m.validation.loss.toFixed(3)}${at}`);
   for (const [f, want] of Object.entries(t.features ?? {})) {
     const got = Math.abs(m.features[f]?.r ?? 0);
-    if (got < want) notes.push(`target: a unit with |r| ≥ ${want} for ${f}; best reached ${got.toFixed(3)}${at}; ${more}`);
+    if (got < want) notes.push(`target: a unit with |r| ≥ ${want} for ${f}; best reached ${got.toFixed(3)}${at}`);
   }
+  if (!notes.length) return notes;
+  const more = steps < totalSteps
+    ? `the recipe run is at step ${steps} of ${totalSteps} (${epochs} epochs, ${h} h of training): continue it with \`npm run pretrain -- ${recipe.name}\` (the remaining ${totalSteps - steps} steps take about ${((seconds / Math.max(1, steps)) * (totalSteps - steps) / 3600).toFixed(1)} h more at this speed), and a larger model (more hidden units) if that is not enough`
+    : recipe.tried
+      ? `the recipe's ${totalSteps} steps are done; ${recipe.tried}`
+      : bestStep < 0.95 * totalSteps
+        ? `the recipe's ${totalSteps} steps are done and the held-out loss stopped improving after step ${bestStep} (it overfits): more regularisation (dropout between layers, weight drop on the recurrent weights) or more text would be needed`
+        : `the recipe's ${totalSteps} steps are done: a larger model or more epochs would be needed`;
+  notes.push(more);
   return notes;
 }
 

@@ -94,21 +94,24 @@ for (const name of shipped) {
   });
 }
 
-test("a card's note on a target not reached: where the run stands, then the recipe's runs tried once it is done", () => {
-  const recipe = { ...findRecipe('linux')!, targets: { valLoss: 1.5, features: { column: 0.95, inComment: 0.9 } } };
+test("a card's notes: one per target not reached, then where the run stands or the recipe's runs tried once it is done", () => {
+  const recipe = { ...findRecipe('linux')!, tried: undefined, targets: { valLoss: 1.5, features: { column: 0.95, inComment: 0.9 } } };
   const m = { validation: { loss: 1.58, bpc: 2.28 }, features: { column: { layer: 1, kind: 'c' as const, unit: 3, r: -0.6 }, inComment: { layer: 0, kind: 'h' as const, unit: 1, r: 0.93 } } };
   // In progress: how far it is, and the command that continues it.
-  const running = targetNotes(recipe, m, 1000, 4000, 3600, 2.5);
-  assert.equal(running.length, 2, 'loss and column missed; inComment reached');
-  assert.match(running[0], /^target: held-out loss ≤ 1.5 nats\/byte; reached 1.580 after 1.0 h; the recipe run is at step 1000 of 4000 .*npm run pretrain -- linux.* 3.0 h more/);
-  assert.match(running[1], /^target: a unit with \|r\| ≥ 0.95 for column; best reached 0.600 after 1.0 h;/);
+  const running = targetNotes({ ...recipe, tried: 'tried: x' }, m, 1000, 4000, 3600, 2.5);
+  assert.deepEqual(running.slice(0, 2), ['target: held-out loss ≤ 1.5 nats/byte; reached 1.580 after 1.0 h', 'target: a unit with |r| ≥ 0.95 for column; best reached 0.600 after 1.0 h'], 'loss and column missed; inComment reached');
+  assert.equal(running.length, 3);
+  assert.match(running[2], /^the recipe run is at step 1000 of 4000 .*npm run pretrain -- linux.* 3.0 h more/, 'not the runs tried while the run is in progress');
   // Done, best weights early: it overfits.
-  assert.match(targetNotes(recipe, m, 4000, 4000, 3600, 10, 2000)[0], /at step 2000 of the 4000 trained in 1.0 h\); the recipe's 4000 steps are done and the held-out loss stopped improving after step 2000 \(it overfits\)/);
-  // Done, with runs tried beyond the recipe: the card says those instead of a guess.
-  const tried = { ...recipe, tried: 'tried: a wider model (1.55); left to try: more text' };
-  const done = targetNotes(tried, m, 4000, 4000, 3600, 10, 2000);
-  assert.ok(done.every((n) => n.endsWith('; tried: a wider model (1.55); left to try: more text')), done.join('\n'));
-  assert.match(targetNotes(tried, m, 1000, 4000, 3600, 2.5)[0], /the recipe run is at step 1000 of 4000/, 'not while the run is in progress');
+  const early = targetNotes(recipe, m, 4000, 4000, 3600, 10, 2000);
+  assert.match(early[0], /at step 2000 of the 4000 trained in 1.0 h\)$/);
+  assert.match(early[2], /^the recipe's 4000 steps are done and the held-out loss stopped improving after step 2000 \(it overfits\)/);
+  // Done, with runs tried beyond the recipe: the card says those instead of a guess, once.
+  const done = targetNotes({ ...recipe, tried: 'tried: a wider model (1.55); left to try: more text' }, m, 4000, 4000, 3600, 10, 2000);
+  assert.equal(done.length, 3);
+  assert.equal(done[2], "the recipe's 4000 steps are done; tried: a wider model (1.55); left to try: more text");
+  // Every target reached: no notes.
+  assert.deepEqual(targetNotes({ ...recipe, targets: { features: { inComment: 0.9 } } }, m, 4000, 4000, 3600, 10), []);
 });
 
 test('every recipe starts: one step of each into a scratch directory, then a resume', () => {
