@@ -162,9 +162,9 @@ export function writeModelsReadme(): void {
     const c = readCard(n);
     out.push(`## ${n}: ${c.purpose}`, '', '| | |', '|---|---|');
     for (const r of cardRows(c)) out.push(`| ${r.field} | ${r.value.replace(/\|/g, '\\|')} |`);
-    const resume = path.join(modelsDir(), n, 'resume', 'checkpoint.json');
-    if (fs.existsSync(resume)) {
-      const t = (JSON.parse(fs.readFileSync(resume, 'utf8')) as { training: { step: number; args: { totalSteps: number } } }).training;
+    const resume = path.join(modelsDir(), n, 'resume');
+    if (fs.existsSync(path.join(resume, 'checkpoint.json'))) {
+      const t = readCheckpointMeta(resume).training as { step: number; args: { totalSteps: number } };
       out.push('', `A run of the current recipe is in progress: step ${t.step.toLocaleString('en-US')} of ${t.args.totalSteps.toLocaleString('en-US')}, shipped in \`models/${n}/resume/\`; \`npm run pretrain -- ${n}\` continues it. The weights and card above are the previous recipe's until that run is exported.`);
     }
     out.push('', `Sample (temperature 0.8, seed 0, primed with ${JSON.stringify(c.samplePrime)}):`, '', '```', (c.samplePrime + c.sample).slice(0, 500), '```', '');
