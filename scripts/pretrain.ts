@@ -19,7 +19,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { execSync } from 'child_process';
 import { describeBackend, initBackend } from '../lib/backend/select';
-import { readCheckpointMeta, saveCheckpoint } from '../lib/train/checkpoint';
+import { CheckpointMeta, readCheckpointMeta, saveCheckpoint } from '../lib/train/checkpoint';
 import { loadCorpus, splitCorpus } from '../lib/data/corpus';
 import { UserError } from '../lib/util/errors';
 import { CharModel } from '../lib/nn/model';
@@ -117,6 +117,22 @@ export function shipResume(name: string): void {
   }
 }
 
+/**
+ * A resumable run belongs to the current recipe: the same model and training arguments, bar `epochs`
+ * (a recipe may grow its epochs to continue a finished run). Else a one-line UserError.
+ */
+export function assertRunOfRecipe(recipe: Recipe, meta: CheckpointMeta, dir: string): void {
+  const t = meta.training as { args: Record<string, unknown> } | undefined;
+  const differ: string[] = [];
+  const saved = { weightDrop: 0, ...meta.model } as Record<string, unknown>;
+  for (const [k, v] of Object.entries({ weightDrop: 0, ...recipe.model })) if (saved[k] !== v) differ.push(`model.${k}`);
+  for (const [k, v] of Object.entries(recipe.train)) if (k !== 'epochs' && t?.args[k] !== v) differ.push(`train.${k}`);
+  if (t?.args.seed !== recipe.seed) differ.push('seed');
+  if (differ.length) {
+    throw new UserError(`${recipe.name}: the run in ${dir}/ was trained with another recipe (${differ.join(', ')} differ): move that directory away to start the current recipe afresh`);
+  }
+}
+
 async function train(recipe: Recipe, minutes: number, maxSteps = Infinity): Promise<void> {
   const info = await initBackend();
   console.error(describeBackend(info));
@@ -155,7 +171,9 @@ async function train(recipe: Recipe, minutes: number, maxSteps = Infinity): Prom
     // The vocabulary from the metadata alone: Trainer.resume loads the tensors.
     const vocab = ByteVocab.fromJSON(readCheckpointMeta(trainDir).vocab);
     const data = { train: vocab.encode(split.train), val: vocab.encode(split.val) };
-    trainer = Trainer.resume(trainDir, data, hooks);
+    // The recipe's epochs govern (more epochs continue a finished run); whatever else it changed would alter the steps done.
+    assertRunOfRecipe(recipe, readCheckpointMeta(trainDir), path.relative(ROOT, dir));
+    trainer = Trainer.resume(trainDir, data, { ...hooks, epochs: recipe.train.epochs });
     console.error(`${recipe.name}: resuming at step ${trainer.step} of ${trainer.args.totalSteps}`);
   } else {
     const vocab = ByteVocab.fromData(corpus.data);

@@ -11,6 +11,8 @@ import { evaluateLoss, initBackend, sha256 } from '../lib';
 import { listPretrained, loadPretrained, modelsDir } from '../lib/pretrained/load';
 import { findRecipe, RECIPES } from '../lib/pretrained/recipes';
 import { heldOutText, measure, targetNotes } from '../scripts/pretrain-export';
+import { assertRunOfRecipe } from '../scripts/pretrain';
+import { CheckpointMeta, readCheckpointMeta } from '../lib/train/checkpoint';
 import { tmpDir } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -18,9 +20,9 @@ const CLI = path.join(ROOT, 'bin/unreasonable.js');
 const shipped = listPretrained();
 
 /** models/NAME/resume/'s checkpoint metadata (an unfinished run shipped with the project), if any. */
-function runInProgress(name: string): { model: { modelType: string; hiddenSize: number; numLayers: number; dropout: number; weightDrop?: number }; training: { step: number; args: Record<string, unknown> & { totalSteps: number } } } | undefined {
-  const f = path.join(modelsDir(), name, 'resume', 'checkpoint.json');
-  return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) : undefined;
+function runInProgress(name: string): CheckpointMeta | undefined {
+  const dir = path.join(modelsDir(), name, 'resume');
+  return fs.existsSync(path.join(dir, 'checkpoint.json')) ? readCheckpointMeta(dir) : undefined;
 }
 
 test('models/ ships at least a Shakespeare model and interpretability models, within the size budget', () => {
@@ -48,10 +50,8 @@ for (const name of shipped) {
     if (inProgress) {
       // A new recipe's run that has not replaced the shipped weights yet: it trains the current recipe,
       // and the card describes the weights shipped (with the recipe that made them).
-      const { model: m, training: t } = inProgress;
-      assert.deepEqual({ modelType: m.modelType, hiddenSize: m.hiddenSize, numLayers: m.numLayers, dropout: m.dropout, weightDrop: m.weightDrop ?? 0 }, { modelType: recipe.model.modelType, hiddenSize: recipe.model.hiddenSize, numLayers: recipe.model.numLayers, dropout: recipe.model.dropout, weightDrop: recipe.model.weightDrop ?? 0 }, 'the run in progress is of the current recipe');
-      for (const k of Object.keys(recipe.train) as (keyof typeof recipe.train)[]) assert.equal(t.args[k], recipe.train[k], `the run in progress has the recipe's ${k}`);
-      assert.equal(t.args.seed, recipe.seed);
+      assertRunOfRecipe(recipe, inProgress, `models/${name}/resume`); // what a fresh clone's `npm run pretrain` checks before continuing it
+      const t = inProgress.training as { step: number; args: { totalSteps: number } };
       assert.ok(t.step < t.args.totalSteps, 'a finished run is exported, not shipped as a run in progress');
     } else {
       assert.deepEqual(card.recipe, JSON.parse(JSON.stringify(recipe)), 'the card was made from the current recipe');
@@ -133,10 +133,35 @@ test('every recipe starts: one step of each into a scratch directory, then a res
       assert.match(p.stderr, new RegExp(`interrupted at step ${shippedStep + pass}/`));
     }
   }
+  // A run made by another recipe (here: its saved learning rate edited) is refused, in one line, untouched.
+  const r = RECIPES.find((x) => x.corpus !== 'tinyshakespeare')!;
+  const ckFile = path.join(work, r.name, 'train', 'checkpoint.json');
+  const ck = JSON.parse(fs.readFileSync(ckFile, 'utf8'));
+  ck.training.args.learningRate *= 2;
+  fs.writeFileSync(ckFile, JSON.stringify(ck));
+  const other = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/pretrain.ts'), r.name, '--steps', '1'], { encoding: 'utf8', env: { ...process.env, UNREASONABLE_PRETRAIN_DIR: work, UNREASONABLE_THREADS: '1' }, cwd: ROOT });
+  assert.equal(other.status, 1);
+  assert.match(other.stderr, new RegExp(`^error: ${r.name}: the run in .*/${r.name}/ was trained with another recipe \\(train\\.learningRate differ\\): move that directory away`, 'm'));
+  assert.equal(other.stderr.split('\n').filter((l) => l.startsWith('error:') || /^\s+at /.test(l)).length, 1, other.stderr);
+  assert.equal(JSON.parse(fs.readFileSync(ckFile, 'utf8')).training.step, ck.training.step);
   const bad = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/pretrain.ts'), 'no-such-model'], { encoding: 'utf8', cwd: ROOT });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /^error: usage: npm run pretrain -- NAME .*shakespeare/);
   assert.equal(bad.stderr.trim().split('\n').length, 1);
+});
+
+test("a run resumes under its recipe: more epochs continue it, any other change is refused in one line", () => {
+  const recipe = findRecipe('linux')!;
+  const meta = (model: object, train: object, seed = recipe.seed) =>
+    ({ format: 'unreasonable-charrnn', version: 2, model: { ...recipe.model, vocabSize: 97, ...model }, vocab: { idToByte: [] }, files: {}, training: { step: 10, args: { ...recipe.train, seed, clipMode: 'norm', ...train } } }) as unknown as CheckpointMeta;
+  assertRunOfRecipe(recipe, meta({}, {}), 'runs/pretrain/linux');
+  assertRunOfRecipe(recipe, meta({}, { epochs: recipe.train.epochs - 3 }), 'runs/pretrain/linux'); // a finished shorter run continues
+  assertRunOfRecipe(recipe, meta({ weightDrop: 0 }, {}), 'runs/pretrain/linux'); // absent and 0 are the same weight drop
+  assert.throws(
+    () => assertRunOfRecipe(recipe, meta({ dropout: 0 }, { learningRate: 1e-3 }, 7), 'runs/pretrain/linux'),
+    { message: 'linux: the run in runs/pretrain/linux/ was trained with another recipe (model.dropout, train.learningRate, seed differ): move that directory away to start the current recipe afresh' },
+  );
+  assert.throws(() => assertRunOfRecipe(recipe, meta({ hiddenSize: 128 }, {}), 'd'), /\(model\.hiddenSize differ\)/);
 });
 
 test('the CLI takes a shipped model by name', () => {
