@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { isDeepStrictEqual } from 'util';
 import { describeBackend, initBackend } from '../lib/backend/select';
 import { loadCheckpoint, partFile, readCheckpointMeta, saveCheckpoint } from '../lib/train/checkpoint';
 import { Corpus, loadCorpus, sha256, splitCorpus } from '../lib/data/corpus';
@@ -11,7 +12,8 @@ import { evaluateLoss } from '../lib/generate/evaluate';
 import { toBits } from '../lib/nn/loss';
 import { CharModel } from '../lib/nn/model';
 import { searchUnits } from '../lib/toolkit/neurons';
-import { FeatureUnit, ModelCard, modelsDir } from '../lib/pretrained/load';
+import { FeatureUnit, ModelCard, modelsDir, readCard } from '../lib/pretrained/load';
+import { writeFileAtomic } from '../lib/io/atomic';
 import { Recipe } from '../lib/pretrained/recipes';
 import { record } from '../lib/toolkit/record';
 import { sample } from '../lib/generate/sample';
@@ -140,6 +142,26 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
   model.dispose();
   console.error(`${recipe.name}: validation ${card.validation.loss} nats/byte (${card.validation.bpc} bits/byte) at step ${card.steps}/${card.totalSteps}; ${Object.entries(card.features).map(([f, u]) => `${f} layer ${u.layer} ${u.kind}[${u.unit}] r=${u.r}`).join(', ')} → ${out}`);
   return card;
+}
+
+/**
+ * Rewrite models/NAME/card.json (and models/README.md) after an edit of the recipe that leaves the
+ * weights and their numbers as they are: its `purpose`, `targets` or `tried` (the card's recipe and
+ * notes). Any other edit needs a new run: a one-line UserError names the fields.
+ */
+export function refreshCard(recipe: Recipe): ModelCard {
+  const card = readCard(recipe.name);
+  const notWeights = new Set(['purpose', 'targets', 'tried']);
+  const now = JSON.parse(JSON.stringify(recipe)) as Record<string, unknown>;
+  const made = card.recipe as unknown as Record<string, unknown>;
+  const differ = [...new Set([...Object.keys(now), ...Object.keys(made)])].filter((k) => !notWeights.has(k) && !isDeepStrictEqual(now[k], made[k]));
+  if (differ.length) throw new UserError(`${recipe.name}: the recipe's ${differ.join(', ')} changed since models/${recipe.name}/ was exported: train it (npm run pretrain -- ${recipe.name}) and export it`);
+  const epochSteps = Math.floor((card.corpus.bytes - card.heldOut.bytes) / (recipe.train.batchSize * recipe.train.seqLength));
+  const epochs = Number((card.trainedSteps / epochSteps).toFixed(2));
+  const next: ModelCard = { ...card, purpose: recipe.purpose, recipe: now as unknown as Recipe, notes: targetNotes(recipe, card, card.trainedSteps, card.totalSteps, card.wallClockSeconds, epochs, card.steps) };
+  writeFileAtomic(path.join(modelsDir(), recipe.name, 'card.json'), JSON.stringify(next, null, 1) + '\n');
+  writeModelsReadme();
+  return next;
 }
 
 /** models/README.md: the cards of every shipped model, in prose (made from the card.json files). */

@@ -6,6 +6,8 @@
  *   npm run pretrain -- NAME --export        write models/NAME from the best checkpoint so far
  *                          [--ship-resume]   …and the resumable checkpoint (models/NAME/resume/),
  *                                            so that a fresh clone continues the run
+ *   npm run pretrain -- NAME --refresh-card  rewrite the card after an edit of the recipe's purpose,
+ *                                            targets or tried (weights and numbers as they are)
  *   npm run pretrain -- NAME --ship-resume   only the resumable checkpoint: the shipped weights and
  *                                            card stay (a new recipe's run that has not beaten them
  *                                            yet; the card keeps the recipe that made its weights)
@@ -13,7 +15,9 @@
  * Work files live in runs/pretrain/NAME/: train/ (the resumable checkpoint, saved every
  * validation and at the end of a sitting), best/ (weights of the best validation so far),
  * sittings.json (one entry per sitting: commit, start, seconds, steps, bytes/s). Ctrl-C or
- * SIGTERM stops after the current step and saves; the next call continues exactly.
+ * SIGTERM stops after the current step and saves; the next call continues exactly. (package.json
+ * runs this with `node --import tsx`, not the tsx command: that one forwards a signal to a child
+ * busy in a step and SIGKILLs it 60 ms later, losing the sitting.)
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -22,12 +26,13 @@ import { describeBackend, initBackend } from '../lib/backend/select';
 import { CheckpointMeta, readCheckpointMeta, saveCheckpoint } from '../lib/train/checkpoint';
 import { loadCorpus, splitCorpus } from '../lib/data/corpus';
 import { UserError } from '../lib/util/errors';
+import { onStopSignals } from '../lib/util/signals';
 import { CharModel } from '../lib/nn/model';
 import { findRecipe, Recipe, RECIPES } from '../lib/pretrained/recipes';
 import { Trainer } from '../lib/train/trainer';
 import { ByteVocab } from '../lib/data/vocab';
 
-import { exportShipped, writeModelsReadme } from './pretrain-export';
+import { exportShipped, refreshCard, writeModelsReadme } from './pretrain-export';
 import { writeDirAtomic } from '../lib/io/atomic';
 import { LockedError, lockCheckpointDir } from '../lib/io/lock';
 import { modelsDir } from '../lib/pretrained/load';
@@ -133,7 +138,11 @@ export function assertRunOfRecipe(recipe: Recipe, meta: CheckpointMeta, dir: str
   }
 }
 
-async function train(recipe: Recipe, minutes: number, maxSteps = Infinity): Promise<void> {
+/**
+ * Train (or continue) a recipe's run in runs/pretrain/NAME for at most `minutes` this sitting (or
+ * `maxSteps` steps): what `npm run pretrain -- NAME` does; exported for a trial recipe not in RECIPES yet.
+ */
+export async function trainRecipe(recipe: Recipe, minutes: number, maxSteps = Infinity): Promise<void> {
   const info = await initBackend();
   console.error(describeBackend(info));
   const { corpus, split } = await recipeData(recipe);
@@ -142,13 +151,13 @@ async function train(recipe: Recipe, minutes: number, maxSteps = Infinity): Prom
   const bestDir = path.join(dir, 'best');
   fs.mkdirSync(dir, { recursive: true });
   let stop = false;
-  const onSignal = () => {
-    if (stop) process.exit(130);
-    stop = true;
-    console.error('stopping after this step; the checkpoint is saved (signal again to quit at once)');
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  onStopSignals({
+    onStop: () => {
+      stop = true;
+      console.error('stopping after this step; the checkpoint is saved (signal again to quit at once)');
+    },
+    onAgain: () => process.exit(130),
+  });
   let trainer: Trainer;
   let fromStep = Infinity;
   const hooks = {
@@ -206,7 +215,12 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const name = argv.find((a) => !a.startsWith('--'));
   const recipe = name ? findRecipe(name) : undefined;
-  if (!recipe) throw new UserError(`usage: npm run pretrain -- NAME [--minutes M] [--steps N] | NAME --export; NAME is one of ${RECIPES.map((r) => r.name).join(', ')}`);
+  if (!recipe) throw new UserError(`usage: npm run pretrain -- NAME [--minutes M] [--steps N] | NAME --export [--ship-resume] | NAME --ship-resume | NAME --refresh-card; NAME is one of ${RECIPES.map((r) => r.name).join(', ')}`);
+  if (argv.includes('--refresh-card')) {
+    const card = refreshCard(recipe);
+    console.error(`${recipe.name}: card rewritten for the recipe as it is now (weights and numbers unchanged): ${card.notes.length} notes`);
+    return;
+  }
   if (argv.includes('--export')) {
     await exportShipped(recipe);
     if (argv.includes('--ship-resume')) shipResume(recipe.name);
@@ -223,7 +237,7 @@ async function main(): Promise<void> {
   const si = argv.indexOf('--steps');
   const steps = si >= 0 ? Number(argv[si + 1]) : Infinity;
   if (!(steps > 0)) throw new UserError(`--steps must be a positive integer, got ${argv[si + 1]}`);
-  await train(recipe, minutes, steps);
+  await trainRecipe(recipe, minutes, steps);
 }
 
 if (require.main === module) {

@@ -6,11 +6,11 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { evaluateLoss, initBackend, sha256 } from '../lib';
 import { listPretrained, loadPretrained, modelsDir } from '../lib/pretrained/load';
 import { findRecipe, RECIPES } from '../lib/pretrained/recipes';
-import { heldOutText, measure, targetNotes } from '../scripts/pretrain-export';
+import { heldOutText, measure, refreshCard, targetNotes } from '../scripts/pretrain-export';
 import { assertRunOfRecipe } from '../scripts/pretrain';
 import { CheckpointMeta, readCheckpointMeta } from '../lib/train/checkpoint';
 import { tmpDir } from './helpers';
@@ -162,6 +162,61 @@ test("a run resumes under its recipe: more epochs continue it, any other change 
     { message: 'linux: the run in runs/pretrain/linux/ was trained with another recipe (model.dropout, train.learningRate, seed differ): move that directory away to start the current recipe afresh' },
   );
   assert.throws(() => assertRunOfRecipe(recipe, meta({ hiddenSize: 128 }, {}), 'd'), /\(model\.hiddenSize differ\)/);
+});
+
+test('Ctrl-C on `npm run pretrain` (the terminal and npm both deliver it) stops after the step, saves and records the sitting', async () => {
+  const work = tmpDir();
+  const name = RECIPES.find((x) => x.corpus !== 'tinyshakespeare')!.name;
+  // detached: its own process group, which a terminal's Ctrl-C signals as a whole (npm, and npm forwards it too).
+  const child = spawn('npm', ['run', '-s', 'pretrain', '--', name, '--minutes', '10'], { cwd: ROOT, detached: true, env: { ...process.env, UNREASONABLE_PRETRAIN_DIR: work, UNREASONABLE_THREADS: '1' } });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stdout.resume();
+  const closed = new Promise<void>((res) => child.on('close', () => res()));
+  const started = new Promise<void>((res) => child.stderr.on('data', (d: string) => { stderr += d; if (/: lstm \d+×\d+/.test(stderr)) res(); }));
+  await Promise.race([started, closed]);
+  await new Promise((r) => setTimeout(r, 1500)); // inside a training step
+  process.kill(-child.pid!, 'SIGINT');
+  await closed;
+  const m = new RegExp(`^${name}: interrupted at step (\\d+)/`, 'm').exec(stderr);
+  assert.ok(m, stderr);
+  const step = Number(m[1]);
+  assert.equal((readCheckpointMeta(path.join(work, name, 'train')).training as { step: number }).step, step);
+  const sittings = JSON.parse(fs.readFileSync(path.join(work, name, 'sittings.json'), 'utf8')) as { fromStep: number; toStep: number }[];
+  assert.deepEqual(sittings.map((x) => [x.fromStep, x.toStep]), [[0, step]]);
+});
+
+test("--refresh-card rewrites a card for an edit of its recipe's tried or targets, and refuses an edit that changes the weights", () => {
+  const models = tmpDir();
+  const saved = process.env.UNREASONABLE_MODELS;
+  process.env.UNREASONABLE_MODELS = models;
+  try {
+    for (const name of shipped.filter((n) => !runInProgress(n))) {
+      fs.cpSync(path.join(ROOT, 'models', name), path.join(models, name), { recursive: true });
+      // Every card is its recipe's as the recipe is now: refreshing it changes nothing.
+      const before = fs.readFileSync(path.join(models, name, 'card.json'), 'utf8');
+      refreshCard(findRecipe(name)!);
+      assert.equal(fs.readFileSync(path.join(models, name, 'card.json'), 'utf8'), before, `${name}'s card is not that of its recipe as it is now`);
+    }
+    const r = findRecipe('linux')!;
+    const card = refreshCard({ ...r, tried: 'tried: a wider model; left to try: more text', targets: { features: { column: 0.5, inComment: 0.99 } } });
+    assert.equal(card.recipe.tried, 'tried: a wider model; left to try: more text');
+    assert.equal(card.notes.length, 2, card.notes.join('\n')); // column's 0.5 is reached: no note for it
+    assert.match(card.notes[0], /^target: a unit with \|r\| ≥ 0\.99 for inComment; best reached /);
+    assert.match(card.notes[1], /^the recipe's \d+ steps are done; tried: a wider model; left to try: more text$/);
+    assert.deepEqual(card.validation, JSON.parse(fs.readFileSync(path.join(ROOT, 'models/linux/card.json'), 'utf8')).validation);
+    assert.match(fs.readFileSync(path.join(models, 'README.md'), 'utf8'), /\| note \| the recipe's \d+ steps are done; tried: a wider model; left to try: more text \|/);
+    assert.throws(() => refreshCard({ ...r, model: { ...r.model, hiddenSize: 512 }, featureBytes: 1 }), {
+      message: "linux: the recipe's model, featureBytes changed since models/linux/ was exported: train it (npm run pretrain -- linux) and export it",
+    });
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/pretrain.ts'), 'linux', '--refresh-card'], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, UNREASONABLE_MODELS: models } });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(cli.stderr, /^linux: card rewritten for the recipe as it is now \(weights and numbers unchanged\)/m);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(models, 'linux', 'card.json'), 'utf8')).recipe.tried, r.tried);
+  } finally {
+    if (saved === undefined) delete process.env.UNREASONABLE_MODELS;
+    else process.env.UNREASONABLE_MODELS = saved;
+  }
 });
 
 test('the CLI takes a shipped model by name', () => {

@@ -2,7 +2,7 @@
  * `unreasonable train`: train a model on a corpus into a checkpoint directory, or resume one.
  *
  * Ctrl-C (SIGINT) or SIGTERM stops after the current step, writes a checkpoint and exits 130
- * (143 for SIGTERM) with the command that resumes; a second Ctrl-C exits at once (130) — the
+ * (143 for SIGTERM) with the command that resumes; a second Ctrl-C exits at once (130; lib/util/signals.ts) — the
  * checkpoint on disk is always a complete one, since saves are atomic and synchronous.
  *
  * One trainer per directory: the run holds DIR/trainer.lock (lib/io/lock.ts); a second trainer is
@@ -17,6 +17,7 @@ import { InitName, initConfig, initOf } from '../nn/init';
 import { Log, preflightCheckpointDir, shellQuote } from './util';
 import { loadCorpus, splitCorpus } from '../data/corpus';
 import { UsageError, UserError } from '../util/errors';
+import { onStopSignals } from '../util/signals';
 import { toBits } from '../nn/loss';
 import { CharModel } from '../nn/model';
 import { ClipMode, OptimizerName } from '../train/optim';
@@ -214,18 +215,17 @@ async function trainLocked(opts: TrainOptions, given: (k: keyof TrainOptions) =>
     log.info(`${opts.model} ${opts.layers}×${opts.hidden}, ${model.numParams()} parameters, ${initLine}, vocabulary ${vocab.size} bytes; corpus ${corpus.name} (${corpusBytes} bytes, ${data.train.length} for training); ${trainer.args.totalSteps} steps of ${opts.batch}×${opts.seq}`);
   }
 
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (signal === undefined) {
+  const removeSignals = onStopSignals({
+    onStop: (sig) => {
       signal = sig;
       progress.note(`${sig}: stopping after the current step and saving a checkpoint (Ctrl-C again quits at once; the last checkpoint stays intact)`);
-      return;
-    }
-    progress.stop();
-    process.stderr.write(`error: interrupted again: exiting without saving; ${dir} holds the last checkpoint written\n`);
-    process.exit(130);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+    },
+    onAgain: () => {
+      progress.stop();
+      process.stderr.write(`error: interrupted again: exiting without saving; ${dir} holds the last checkpoint written\n`);
+      process.exit(130);
+    },
+  });
   try {
     if (trainer.step >= trainer.args.totalSteps) {
       log.info(`nothing to do: the checkpoint is at step ${trainer.step} of ${trainer.args.totalSteps}; pass --steps N (or --epochs N) to train longer`);
@@ -244,8 +244,7 @@ async function trainLocked(opts: TrainOptions, given: (k: keyof TrainOptions) =>
     return 0;
   } finally {
     progress.stop();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    removeSignals();
     trainer.model.dispose();
     trainer.dispose();
   }
