@@ -12,7 +12,7 @@ import { evaluateLoss } from '../lib/generate/evaluate';
 import { toBits } from '../lib/nn/loss';
 import { CharModel } from '../lib/nn/model';
 import { searchUnits } from '../lib/toolkit/neurons';
-import { FeatureUnit, ModelCard, modelsDir, readCard } from '../lib/pretrained/load';
+import { cardRows, FeatureUnit, listPretrained, ModelCard, modelsDir, readCard } from '../lib/pretrained/load';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { Recipe } from '../lib/pretrained/recipes';
 import { record } from '../lib/toolkit/record';
@@ -55,6 +55,12 @@ export function measure(model: CharModel, vocab: ByteVocab, recipe: Recipe, val:
 export const SHIPPED_DTYPE: WriteDtype = 'F16';
 
 export const SAMPLE_PRIMES: Record<string, string> = { shakespeare: 'ROMEO:\n', 'moby-dick': 'Call me Ishmael.', linux: '#include <linux/' };
+
+/** The epochs `steps` make of a recipe's training text (`trainBytes`), to two decimals. */
+function epochsOf(steps: number, trainBytes: number, recipe: Recipe): number {
+  const epochSteps = Math.floor(trainBytes / (recipe.train.batchSize * recipe.train.seqLength));
+  return Number((steps / epochSteps).toFixed(2));
+}
 
 /**
  * The card's notes: one per target not reached (what was reached, after how long), then one on
@@ -110,7 +116,7 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
   const weightsFile = partFile(readCheckpointMeta(out), 'model')!;
   // The best checkpoint records the step it was taken at (weights only: not resumable).
   const bestStep = (readCheckpointMeta(from).training as { step?: number } | undefined)?.step ?? training.step;
-  const epochSteps = Math.floor((corpus.data.length - val.length) / (recipe.train.batchSize * recipe.train.seqLength));
+  const trainBytes = corpus.data.length - val.length;
   const card: ModelCard = {
     name: recipe.name,
     purpose: recipe.purpose,
@@ -122,7 +128,7 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
     steps: bestStep,
     trainedSteps: training.step,
     totalSteps: training.args.totalSteps,
-    epochs: Number((bestStep / epochSteps).toFixed(2)),
+    epochs: epochsOf(bestStep, trainBytes, recipe),
     wallClockSeconds: seconds,
     bytesPerSec: seconds > 0 ? Math.round(bytes / seconds) : 0,
     backend: sittings.at(-1)?.backend ?? describeBackend(info),
@@ -133,7 +139,7 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
     featureFrom: FEATURE_FROM,
     samplePrime: prime,
     sample: text,
-    notes: targetNotes(recipe, m, training.step, training.args.totalSteps, seconds, Number((training.step / epochSteps).toFixed(2)), bestStep),
+    notes: targetNotes(recipe, m, training.step, training.args.totalSteps, seconds, epochsOf(training.step, trainBytes, recipe), bestStep),
     history: training.history.val.map((v) => ({ step: v.step, loss: Number(v.loss.toFixed(4)) })),
     weights: { file: weightsFile, bytes: fs.statSync(path.join(out, weightsFile)).size, dtype: SHIPPED_DTYPE },
   };
@@ -156,8 +162,7 @@ export function refreshCard(recipe: Recipe): ModelCard {
   const made = card.recipe as unknown as Record<string, unknown>;
   const differ = [...new Set([...Object.keys(now), ...Object.keys(made)])].filter((k) => !notWeights.has(k) && !isDeepStrictEqual(now[k], made[k]));
   if (differ.length) throw new UserError(`${recipe.name}: the recipe's ${differ.join(', ')} changed since models/${recipe.name}/ was exported: train it (npm run pretrain -- ${recipe.name}) and export it`);
-  const epochSteps = Math.floor((card.corpus.bytes - card.heldOut.bytes) / (recipe.train.batchSize * recipe.train.seqLength));
-  const epochs = Number((card.trainedSteps / epochSteps).toFixed(2));
+  const epochs = epochsOf(card.trainedSteps, card.corpus.bytes - card.heldOut.bytes, recipe);
   const next: ModelCard = { ...card, purpose: recipe.purpose, recipe: now as unknown as Recipe, notes: targetNotes(recipe, card, card.trainedSteps, card.totalSteps, card.wallClockSeconds, epochs, card.steps) };
   writeFileAtomic(path.join(modelsDir(), recipe.name, 'card.json'), JSON.stringify(next, null, 1) + '\n');
   writeModelsReadme();
@@ -166,7 +171,6 @@ export function refreshCard(recipe: Recipe): ModelCard {
 
 /** models/README.md: the cards of every shipped model, in prose (made from the card.json files). */
 export function writeModelsReadme(): void {
-  const { listPretrained, readCard, cardRows } = require('../lib/pretrained/load') as typeof import('../lib/pretrained/load');
   const names = listPretrained();
   const total = names.reduce((s, n) => s + fs.readdirSync(path.join(modelsDir(), n), { recursive: true }).map((f) => path.join(modelsDir(), n, String(f))).filter((f) => fs.statSync(f).isFile()).reduce((a, f) => a + fs.statSync(f).size, 0), 0);
   const out: string[] = [

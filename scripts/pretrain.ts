@@ -178,10 +178,11 @@ export async function trainRecipe(recipe: Recipe, minutes: number, maxSteps = In
   seedFromShipped(recipe.name);
   if (fs.existsSync(path.join(trainDir, 'checkpoint.json'))) {
     // The vocabulary from the metadata alone: Trainer.resume loads the tensors.
-    const vocab = ByteVocab.fromJSON(readCheckpointMeta(trainDir).vocab);
-    const data = { train: vocab.encode(split.train), val: vocab.encode(split.val) };
+    const meta = readCheckpointMeta(trainDir);
     // The recipe's epochs govern (more epochs continue a finished run); whatever else it changed would alter the steps done.
-    assertRunOfRecipe(recipe, readCheckpointMeta(trainDir), path.relative(ROOT, dir));
+    assertRunOfRecipe(recipe, meta, path.relative(ROOT, dir));
+    const vocab = ByteVocab.fromJSON(meta.vocab);
+    const data = { train: vocab.encode(split.train), val: vocab.encode(split.val) };
     trainer = Trainer.resume(trainDir, data, { ...hooks, epochs: recipe.train.epochs });
     console.error(`${recipe.name}: resuming at step ${trainer.step} of ${trainer.args.totalSteps}`);
   } else {

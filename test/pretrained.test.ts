@@ -19,6 +19,11 @@ const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'bin/unreasonable.js');
 const shipped = listPretrained();
 
+/** `scripts/pretrain.ts ARGS` as `npm run pretrain -- ARGS` runs it, with `env` added to this process's. */
+function pretrain(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/pretrain.ts'), ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, ...env } });
+}
+
 /** models/NAME/resume/'s checkpoint metadata (an unfinished run shipped with the project), if any. */
 function runInProgress(name: string): CheckpointMeta | undefined {
   const dir = path.join(modelsDir(), name, 'resume');
@@ -121,11 +126,7 @@ test('every recipe starts: one step of each into a scratch directory, then a res
     const resume = path.join(modelsDir(), r.name, 'resume', 'checkpoint.json');
     const shippedStep = fs.existsSync(resume) ? (JSON.parse(fs.readFileSync(resume, 'utf8')).training.step as number) : 0;
     for (const pass of [1, 2]) {
-      const p = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/pretrain.ts'), r.name, '--steps', '1'], {
-        encoding: 'utf8',
-        env: { ...process.env, UNREASONABLE_PRETRAIN_DIR: work, UNREASONABLE_THREADS: '1' },
-        cwd: ROOT,
-      });
+      const p = pretrain([r.name, '--steps', '1'], { UNREASONABLE_PRETRAIN_DIR: work, UNREASONABLE_THREADS: '1' });
       if (r.corpus === 'tinyshakespeare' && /tinyshakespeare is not cached/.test(p.stderr)) break;
       assert.equal(p.status, 0, `${r.name}: ${p.stderr}`);
       if (pass === 1 && shippedStep) assert.match(p.stderr, new RegExp(`${r.name}: continuing the run shipped in models/${r.name}/resume/\n[^]*resuming at step ${shippedStep} of`));
@@ -139,12 +140,12 @@ test('every recipe starts: one step of each into a scratch directory, then a res
   const ck = JSON.parse(fs.readFileSync(ckFile, 'utf8'));
   ck.training.args.learningRate *= 2;
   fs.writeFileSync(ckFile, JSON.stringify(ck));
-  const other = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/pretrain.ts'), r.name, '--steps', '1'], { encoding: 'utf8', env: { ...process.env, UNREASONABLE_PRETRAIN_DIR: work, UNREASONABLE_THREADS: '1' }, cwd: ROOT });
+  const other = pretrain([r.name, '--steps', '1'], { UNREASONABLE_PRETRAIN_DIR: work, UNREASONABLE_THREADS: '1' });
   assert.equal(other.status, 1);
   assert.match(other.stderr, new RegExp(`^error: ${r.name}: the run in .*/${r.name}/ was trained with another recipe \\(train\\.learningRate differ\\): move that directory away`, 'm'));
   assert.equal(other.stderr.split('\n').filter((l) => l.startsWith('error:') || /^\s+at /.test(l)).length, 1, other.stderr);
   assert.equal(JSON.parse(fs.readFileSync(ckFile, 'utf8')).training.step, ck.training.step);
-  const bad = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/pretrain.ts'), 'no-such-model'], { encoding: 'utf8', cwd: ROOT });
+  const bad = pretrain(['no-such-model']);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /^error: usage: npm run pretrain -- NAME .*shakespeare/);
   assert.equal(bad.stderr.trim().split('\n').length, 1);
@@ -209,7 +210,7 @@ test("--refresh-card rewrites a card for an edit of its recipe's tried or target
     assert.throws(() => refreshCard({ ...r, model: { ...r.model, hiddenSize: 512 }, featureBytes: 1 }), {
       message: "linux: the recipe's model, featureBytes changed since models/linux/ was exported: train it (npm run pretrain -- linux) and export it",
     });
-    const cli = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/pretrain.ts'), 'linux', '--refresh-card'], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, UNREASONABLE_MODELS: models } });
+    const cli = pretrain(['linux', '--refresh-card'], { UNREASONABLE_MODELS: models });
     assert.equal(cli.status, 0, cli.stderr);
     assert.match(cli.stderr, /^linux: card rewritten for the recipe as it is now \(weights and numbers unchanged\)/m);
     assert.equal(JSON.parse(fs.readFileSync(path.join(models, 'linux', 'card.json'), 'utf8')).recipe.tried, r.tried);
@@ -244,8 +245,7 @@ test('--ship-resume alone ships the run in progress and leaves the shipped weigh
   fs.cpSync(path.join(modelsDir(), name), path.join(models, name), { recursive: true });
   fs.copyFileSync(path.join(modelsDir(), 'README.md'), path.join(models, 'README.md'));
   const before = new Map(fs.readdirSync(path.join(models, name)).map((f) => [f, fs.readFileSync(path.join(models, name, f))]));
-  const env = { ...process.env, UNREASONABLE_PRETRAIN_DIR: work, UNREASONABLE_MODELS: models, UNREASONABLE_THREADS: '1' };
-  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/pretrain.ts'), name, ...args], { encoding: 'utf8', env, cwd: ROOT });
+  const run = (...args: string[]) => pretrain([name, ...args], { UNREASONABLE_PRETRAIN_DIR: work, UNREASONABLE_MODELS: models, UNREASONABLE_THREADS: '1' });
   const none = run('--ship-resume');
   assert.equal(none.status, 1);
   assert.equal(none.stderr.trim(), `error: ${name}: no run to ship in ${path.relative(ROOT, path.join(work, name))}/ (train first: npm run pretrain -- ${name})`);
