@@ -204,13 +204,21 @@ for (const name of NOTEBOOKS) {
     await page.click('#restart_run_all');
     await page.click('.modal-footer button.btn-danger'); // "Restart and Run All Cells"
     // Done: the kernel is idle, no prompt is '*' and every code cell has a number or an empty prompt.
-    await page.waitForFunction(
-      `(() => { const cs = Jupyter.notebook.get_cells().filter((c) => c.cell_type === 'code');
-        return document.querySelector('#kernel_indicator_icon').className.includes('idle') &&
-          cs.every((c) => c.input_prompt_number !== '*') && cs.some((c) => typeof c.input_prompt_number === 'number') &&
-          Jupyter.notebook.kernel.is_connected(); })()`,
-      undefined, { timeout: 180_000, polling: 200 },
-    );
+    try {
+      await page.waitForFunction(
+        `(() => { const cs = Jupyter.notebook.get_cells().filter((c) => c.cell_type === 'code');
+          return document.querySelector('#kernel_indicator_icon').className.includes('idle') &&
+            cs.every((c) => c.input_prompt_number !== '*') && cs.some((c) => typeof c.input_prompt_number === 'number') &&
+            Jupyter.notebook.kernel.is_connected(); })()`,
+        undefined, { timeout: 180_000, polling: 200 },
+      );
+    } catch (e) {
+      // Say where it stood (a slow first kernel start, a cell that never finished, a dead kernel), not only "timeout".
+      const at = await page.evaluate<RunInfo>(STATE).catch(() => undefined);
+      const cells = at ? at.cells.map((c, i) => `cell ${i + 1}: prompt ${JSON.stringify(c.prompt)}, ${c.outputs.length} outputs`).join('; ') : 'page state unreadable';
+      throw new Error(`${name} did not finish Restart & Run All in 180 s (indicator ${at?.icon ?? '?'}; ${cells})\n` +
+        `server log (tail):\n${serverLog.slice(-3000)}\n${(e as Error).message.split('\n')[0]}`);
+    }
     await new Promise((r) => setTimeout(r, 1000)); // late output, if any, would show now
     const run = await page.evaluate<RunInfo>(STATE);
     if (process.env.KEEP_UI_OUT) await page.screenshot({ path: path.join(workDir, `${name}.png`), fullPage: true });
