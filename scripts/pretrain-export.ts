@@ -62,13 +62,19 @@ function epochsOf(steps: number, trainBytes: number, recipe: Recipe): number {
   return Number((steps / epochSteps).toFixed(2));
 }
 
+/** Does models/NAME/resume/ ship the run's resumable checkpoint (`--ship-resume`)? */
+function resumeShipped(name: string): boolean {
+  return fs.existsSync(path.join(modelsDir(), name, 'resume', 'checkpoint.json'));
+}
+
 /**
  * The card's notes: one per target not reached (what was reached, after how long), then one on
  * what more it needs: the recipe's `tried` once its run is done, else a guess from the run's course.
  * @param steps the steps trained so far  @param epochs the epochs they make
  * @param bestStep the step of the exported (best) weights
+ * @param resumeShipped whether models/NAME/resume/ ships the run (else only its run directory continues it)
  */
-export function targetNotes(recipe: Recipe, m: ReturnType<typeof measure>, steps: number, totalSteps: number, seconds: number, epochs: number, bestStep = steps): string[] {
+export function targetNotes(recipe: Recipe, m: ReturnType<typeof measure>, steps: number, totalSteps: number, seconds: number, epochs: number, bestStep = steps, resumeShipped = false): string[] {
   const notes: string[] = [];
   const h = (seconds / 3600).toFixed(1);
   // When: the best weights' step, of the steps trained in all (the hours are the whole run's).
@@ -81,7 +87,11 @@ export function targetNotes(recipe: Recipe, m: ReturnType<typeof measure>, steps
   }
   if (!notes.length) return notes;
   const more = steps < totalSteps
-    ? `the recipe run is at step ${steps} of ${totalSteps} (${epochs} epochs, ${h} h of training): continue it with \`npm run pretrain -- ${recipe.name}\` (the remaining ${totalSteps - steps} steps take about ${((seconds / Math.max(1, steps)) * (totalSteps - steps) / 3600).toFixed(1)} h more at this speed), and a larger model (more hidden units) if that is not enough`
+    ? `the recipe run is at step ${steps} of ${totalSteps} (${epochs} epochs, ${h} h of training): continue it with \`npm run pretrain -- ${recipe.name}\`` +
+      (resumeShipped
+        ? ` (models/${recipe.name}/resume/ ships the run)`
+        : ` where its run directory, runs/pretrain/${recipe.name}/, is (its resumable checkpoint is not shipped: elsewhere the command starts the run afresh)`) +
+      ` (the remaining ${totalSteps - steps} steps take about ${((seconds / Math.max(1, steps)) * (totalSteps - steps) / 3600).toFixed(1)} h more at this speed), and a larger model (more hidden units) if that is not enough`
     : recipe.tried
       ? `the recipe's ${totalSteps} steps are done; ${recipe.tried}`
       : bestStep < 0.95 * totalSteps
@@ -139,7 +149,7 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
     featureFrom: FEATURE_FROM,
     samplePrime: prime,
     sample: text,
-    notes: targetNotes(recipe, m, training.step, training.args.totalSteps, seconds, epochsOf(training.step, trainBytes, recipe), bestStep),
+    notes: targetNotes(recipe, m, training.step, training.args.totalSteps, seconds, epochsOf(training.step, trainBytes, recipe), bestStep, resumeShipped(recipe.name)),
     history: training.history.val.map((v) => ({ step: v.step, loss: Number(v.loss.toFixed(4)) })),
     weights: { file: weightsFile, bytes: fs.statSync(path.join(out, weightsFile)).size, dtype: SHIPPED_DTYPE },
   };
@@ -163,7 +173,7 @@ export function refreshCard(recipe: Recipe): ModelCard {
   const differ = [...new Set([...Object.keys(now), ...Object.keys(made)])].filter((k) => !notWeights.has(k) && !isDeepStrictEqual(now[k], made[k]));
   if (differ.length) throw new UserError(`${recipe.name}: the recipe's ${differ.join(', ')} changed since models/${recipe.name}/ was exported: train it (npm run pretrain -- ${recipe.name}) and export it`);
   const epochs = epochsOf(card.trainedSteps, card.corpus.bytes - card.heldOut.bytes, recipe);
-  const next: ModelCard = { ...card, purpose: recipe.purpose, recipe: now as unknown as Recipe, notes: targetNotes(recipe, card, card.trainedSteps, card.totalSteps, card.wallClockSeconds, epochs, card.steps) };
+  const next: ModelCard = { ...card, purpose: recipe.purpose, recipe: now as unknown as Recipe, notes: targetNotes(recipe, card, card.trainedSteps, card.totalSteps, card.wallClockSeconds, epochs, card.steps, resumeShipped(recipe.name)) };
   writeFileAtomic(path.join(modelsDir(), recipe.name, 'card.json'), JSON.stringify(next, null, 1) + '\n');
   writeModelsReadme();
   return next;
@@ -189,7 +199,7 @@ export function writeModelsReadme(): void {
     out.push(`## ${n}: ${c.purpose}`, '', '| | |', '|---|---|');
     for (const r of cardRows(c)) out.push(`| ${r.field} | ${r.value.replace(/\|/g, '\\|')} |`);
     const resume = path.join(modelsDir(), n, 'resume');
-    if (fs.existsSync(path.join(resume, 'checkpoint.json'))) {
+    if (resumeShipped(n)) {
       const t = readCheckpointMeta(resume).training as { step: number; args: { totalSteps: number } };
       out.push('', `A run of the current recipe is in progress: step ${t.step.toLocaleString('en-US')} of ${t.args.totalSteps.toLocaleString('en-US')}, shipped in \`models/${n}/resume/\`; \`npm run pretrain -- ${n}\` continues it. The weights and card above are the previous recipe's until that run is exported.`);
     }

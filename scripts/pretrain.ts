@@ -124,14 +124,24 @@ export function shipResume(name: string): void {
 
 /**
  * A resumable run belongs to the current recipe: the same model and training arguments, bar `epochs`
- * (a recipe may grow its epochs to continue a finished run). Else a one-line UserError.
+ * (a recipe may grow its epochs to continue a finished run) and bar a final decay (`lrAnneal`,
+ * `lrAnnealAfter`) added to a run that has not reached its first epoch yet (the steps done are the
+ * new recipe's). Else a one-line UserError.
  */
 export function assertRunOfRecipe(recipe: Recipe, meta: CheckpointMeta, dir: string): void {
-  const t = meta.training as { args: Record<string, unknown> } | undefined;
+  const t = meta.training as { step: number; args: Record<string, unknown> } | undefined;
   const differ: string[] = [];
   const saved = { weightDrop: 0, ...meta.model } as Record<string, unknown>;
   for (const [k, v] of Object.entries({ weightDrop: 0, ...recipe.model })) if (saved[k] !== v) differ.push(`model.${k}`);
-  for (const [k, v] of Object.entries(recipe.train)) if (k !== 'epochs' && t?.args[k] !== v) differ.push(`train.${k}`);
+  const anneal = ['lrAnneal', 'lrAnnealAfter'];
+  // Steps an epoch: the run's steps for its epochs (both saved; the epochs are whole).
+  const perEpoch = t && typeof t.args.epochs === 'number' ? Math.round((t.args.totalSteps as number) / t.args.epochs) : NaN;
+  const annealAdded = t !== undefined && anneal.every((k) => t.args[k] === undefined) && recipe.train.lrAnnealAfter !== undefined &&
+    t.step <= recipe.train.lrAnnealAfter * perEpoch;
+  for (const k of new Set([...Object.keys(recipe.train), ...anneal])) {
+    if (k === 'epochs' || (annealAdded && anneal.includes(k))) continue;
+    if (t?.args[k] !== (recipe.train as unknown as Record<string, unknown>)[k]) differ.push(`train.${k}`);
+  }
   if (t?.args.seed !== recipe.seed) differ.push('seed');
   if (differ.length) {
     throw new UserError(`${recipe.name}: the run in ${dir}/ was trained with another recipe (${differ.join(', ')} differ): move that directory away to start the current recipe afresh`);
@@ -179,11 +189,13 @@ export async function trainRecipe(recipe: Recipe, minutes: number, maxSteps = In
   if (fs.existsSync(path.join(trainDir, 'checkpoint.json'))) {
     // The vocabulary from the metadata alone: Trainer.resume loads the tensors.
     const meta = readCheckpointMeta(trainDir);
-    // The recipe's epochs govern (more epochs continue a finished run); whatever else it changed would alter the steps done.
+    // The recipe's epochs govern (more epochs continue a finished run), and a final decay not begun yet; whatever else
+    // it changed would alter the steps done.
     assertRunOfRecipe(recipe, meta, path.relative(ROOT, dir));
     const vocab = ByteVocab.fromJSON(meta.vocab);
     const data = { train: vocab.encode(split.train), val: vocab.encode(split.val) };
-    trainer = Trainer.resume(trainDir, data, { ...hooks, epochs: recipe.train.epochs });
+    const { lrAnneal, lrAnnealAfter } = recipe.train;
+    trainer = Trainer.resume(trainDir, data, { ...hooks, epochs: recipe.train.epochs, ...(lrAnneal !== undefined ? { lrAnneal, lrAnnealAfter } : {}) });
     console.error(`${recipe.name}: resuming at step ${trainer.step} of ${trainer.args.totalSteps}`);
   } else {
     const vocab = ByteVocab.fromData(corpus.data);

@@ -107,6 +107,11 @@ test("a card's notes: one per target not reached, then where the run stands or t
   assert.deepEqual(running.slice(0, 2), ['target: held-out loss ≤ 1.5 nats/byte; reached 1.580 after 1.0 h', 'target: a unit with |r| ≥ 0.95 for column; best reached 0.600 after 1.0 h'], 'loss and column missed; inComment reached');
   assert.equal(running.length, 3);
   assert.match(running[2], /^the recipe run is at step 1000 of 4000 .*npm run pretrain -- linux.* 3.0 h more/, 'not the runs tried while the run is in progress');
+  // Where it continues: only in its run directory, unless models/NAME/resume/ ships it.
+  assert.match(running[2], /where its run directory, runs\/pretrain\/linux\/, is \(its resumable checkpoint is not shipped: elsewhere the command starts the run afresh\)/);
+  const shipped = targetNotes({ ...recipe, tried: 'tried: x' }, m, 1000, 4000, 3600, 2.5, 1000, true);
+  assert.match(shipped[2], /npm run pretrain -- linux` \(models\/linux\/resume\/ ships the run\)/);
+  assert.doesNotMatch(shipped[2], /afresh/);
   // Done, best weights early: it overfits.
   const early = targetNotes(recipe, m, 4000, 4000, 3600, 10, 2000);
   assert.match(early[0], /at step 2000 of the 4000 trained in 1.0 h\)$/);
@@ -151,7 +156,7 @@ test('every recipe starts: one step of each into a scratch directory, then a res
   assert.equal(bad.stderr.trim().split('\n').length, 1);
 });
 
-test("a run resumes under its recipe: more epochs continue it, any other change is refused in one line", () => {
+test("a run resumes under its recipe: more epochs or a final decay not begun continue it, any other change is refused in one line", () => {
   const recipe = findRecipe('linux')!;
   const meta = (model: object, train: object, seed = recipe.seed) =>
     ({ format: 'unreasonable-charrnn', version: 2, model: { ...recipe.model, vocabSize: 97, ...model }, vocab: { idToByte: [] }, files: {}, training: { step: 10, args: { ...recipe.train, seed, clipMode: 'norm', ...train } } }) as unknown as CheckpointMeta;
@@ -163,6 +168,18 @@ test("a run resumes under its recipe: more epochs continue it, any other change 
     { message: 'linux: the run in runs/pretrain/linux/ was trained with another recipe (model.dropout, train.learningRate, seed differ): move that directory away to start the current recipe afresh' },
   );
   assert.throws(() => assertRunOfRecipe(recipe, meta({ hiddenSize: 128 }, {}), 'd'), /\(model\.hiddenSize differ\)/);
+  // A final decay added to the recipe: a run that has not reached its first epoch continues, one past it is refused.
+  const annealed = { ...recipe, train: { ...recipe.train, lrAnneal: 0.6, lrAnnealAfter: 4 } };
+  const at = (step: number, train: object = {}) => {
+    const m = meta({}, { totalSteps: 694 * recipe.train.epochs, ...train });
+    (m.training as { step: number }).step = step;
+    return m;
+  };
+  assertRunOfRecipe(annealed, at(4 * 694), 'd'); // steps 0..2775 ran in epochs 0-3: the same under the new recipe
+  assert.throws(() => assertRunOfRecipe(annealed, at(4 * 694 + 1), 'd'), /\(train\.lrAnneal, train\.lrAnnealAfter differ\)/);
+  assertRunOfRecipe(annealed, at(5000, { lrAnneal: 0.6, lrAnnealAfter: 4 }), 'd'); // begun under it
+  assert.throws(() => assertRunOfRecipe(annealed, at(100, { lrAnneal: 0.5, lrAnnealAfter: 4 }), 'd'), /\(train\.lrAnneal differ\)/);
+  assert.throws(() => assertRunOfRecipe(recipe, at(100, { lrAnneal: 0.6, lrAnnealAfter: 4 }), 'd'), /\(train\.lrAnneal, train\.lrAnnealAfter differ\)/, 'a run with a final decay its recipe lacks');
 });
 
 test('Ctrl-C on `npm run pretrain` (the terminal and npm both deliver it) stops after the step, saves and records the sitting', async () => {

@@ -46,6 +46,36 @@ test('resume is exact: N steps + checkpoint + resume + N steps = 2N steps straig
   }
 });
 
+test("the learning rate: char-rnn's ×lrDecay an epoch after lrDecayAfter, then ×lrAnneal from lrAnnealAfter; a resume keeps it", () => {
+  // 37 chunks an epoch (1500 bytes, batch 4 × seq 10).
+  const per = 37;
+  const lrs = (args: Partial<TrainArgs>) => {
+    const t = new Trainer(fresh(), vocab, data, { ...base, steps: 1, learningRate: 1, ...args });
+    const out = [0, 1, 2, 3, 4, 5].map((e) => t.learningRateAt(e * per + 3));
+    t.model.dispose();
+    t.dispose();
+    return out;
+  };
+  const close = (a: number[], b: number[]) => a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) < 1e-12, `epoch ${i}: ${x} vs ${b[i]} (${a} vs ${b})`));
+  // Epoch e ≥ lrDecayAfter runs at lr × lrDecay^(e − lrDecayAfter + 1).
+  close(lrs({ lrDecay: 0.5, lrDecayAfter: 2 }), [1, 1, 0.5, 0.25, 0.125, 0.0625]);
+  // From epoch 4 on ×0.1 an epoch instead of ×0.5.
+  close(lrs({ lrDecay: 0.5, lrDecayAfter: 2, lrAnneal: 0.1, lrAnnealAfter: 4 }), [1, 1, 0.5, 0.25, 0.025, 0.0025]);
+  // An anneal before the decay starts begins with the decay.
+  close(lrs({ lrDecay: 0.5, lrDecayAfter: 2, lrAnneal: 0.1, lrAnnealAfter: 0 }), [1, 1, 0.1, 0.01, 0.001, 0.0001]);
+  assert.throws(() => lrs({ lrAnneal: 0.1 }), /lrAnneal and lrAnnealAfter go together/);
+  // Saved with the checkpoint: a resume runs the same schedule.
+  const dir = path.join(tmpDir(), 'ck');
+  const t = new Trainer(fresh(), vocab, data, { ...base, steps: 1, lrDecay: 0.5, lrDecayAfter: 2, lrAnneal: 0.1, lrAnnealAfter: 4 });
+  t.save(dir);
+  const r = Trainer.resume(dir, data, { steps: 10 * per });
+  assert.ok(Math.abs(r.learningRateAt(5 * per) - base.learningRate! * 0.25 * 0.01) < 1e-12);
+  for (const x of [t, r]) {
+    x.model.dispose();
+    x.dispose();
+  }
+});
+
 test('a tiny repetitive corpus is memorised to loss < 0.05', async () => {
   await useCpu();
   const tiny = Buffer.from('abcdefgh'.repeat(100));

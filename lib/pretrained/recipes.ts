@@ -27,6 +27,9 @@ export interface RecipeTrainArgs {
   /** ×lrDecay after every epoch from lrDecayAfter on. */
   lrDecay: number;
   lrDecayAfter: number;
+  /** From epoch lrAnnealAfter on, ×lrAnneal after every epoch instead of ×lrDecay (a faster final decay); absent = none. */
+  lrAnneal?: number;
+  lrAnnealAfter?: number;
   gradClip: number;
   evalEvery: number;
 }

@@ -44,6 +44,13 @@ export interface TrainArgs {
   lrDecay?: number;
   /** Epoch after which the decay starts (char-rnn: 10). */
   lrDecayAfter?: number;
+  /**
+   * A faster final decay: from epoch `lrAnnealAfter` on, ×lrAnneal after every epoch instead of
+   * ×lrDecay (both unset: char-rnn's one decay to the end).
+   */
+  lrAnneal?: number;
+  /** Epoch from which `lrAnneal` replaces `lrDecay`. */
+  lrAnnealAfter?: number;
   /** Clip threshold; 0 = off. */
   gradClip?: number;
   /** 'norm' = global L2 norm (PyTorch's clip_grad_norm_), 'value' = clamp each entry (char-rnn). */
@@ -135,7 +142,7 @@ const DEFAULTS = {
   checkpointEvery: 0,
 };
 
-type Optional = 'checkpointDir' | 'onProgress' | 'shouldStop' | 'valBatchSize' | 'maxSeconds' | 'forceLock' | 'onPrepare';
+type Optional = 'checkpointDir' | 'onProgress' | 'shouldStop' | 'valBatchSize' | 'maxSeconds' | 'forceLock' | 'onPrepare' | 'lrAnneal' | 'lrAnnealAfter';
 type Resolved = Required<Omit<TrainArgs, 'steps' | 'epochs' | Optional>> & Pick<TrainArgs, Optional> & { totalSteps: number };
 
 /** A non-finite loss or gradient: training stopped, the last checkpoint is kept. */
@@ -215,6 +222,7 @@ export class Trainer {
     const defined = Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined));
     this.args = { ...DEFAULTS, ...defined, optimizer: opt, totalSteps } as Resolved;
     if (!(this.args.learningRate > 0)) throw new UserError(`learningRate must be positive, got ${this.args.learningRate}`);
+    if ((this.args.lrAnneal === undefined) !== (this.args.lrAnnealAfter === undefined)) throw new UserError('lrAnneal and lrAnnealAfter go together: give both or neither');
     if (!['norm', 'value'].includes(this.args.clipMode)) throw new UserError(`clipMode must be norm or value, got ${this.args.clipMode}`);
     this.optimizer = new Optimizer({ name: opt, decayRate: this.args.decayRate });
     this.rng = new Rng(this.args.seed);
@@ -243,11 +251,18 @@ export class Trainer {
     return Math.floor(this.step / this.loader.numChunks);
   }
 
-  /** char-rnn's schedule: ×lrDecay at the end of every epoch ≥ lrDecayAfter. */
+  /**
+   * char-rnn's schedule: ×lrDecay at the end of every epoch ≥ lrDecayAfter; from epoch
+   * lrAnnealAfter on (if set), ×lrAnneal instead.
+   */
   learningRateAt(step: number): number {
     const e = Math.floor(step / this.loader.numChunks);
-    const decays = Math.max(0, e - this.args.lrDecayAfter + 1);
-    return this.args.learningRate * Math.pow(this.args.lrDecay, decays);
+    const { learningRate, lrDecay, lrDecayAfter, lrAnneal, lrAnnealAfter } = this.args;
+    const annealFrom = lrAnneal !== undefined && lrAnnealAfter !== undefined ? Math.max(lrAnnealAfter, lrDecayAfter) : Infinity;
+    // Decays at the ends of epochs lrDecayAfter..e: those before annealFrom by lrDecay, the rest by lrAnneal.
+    const slow = Math.max(0, Math.min(e + 1, annealFrom) - lrDecayAfter);
+    const fast = Math.max(0, e + 1 - Math.max(annealFrom, lrDecayAfter));
+    return learningRate * Math.pow(lrDecay, slow) * (fast > 0 ? Math.pow(lrAnneal!, fast) : 1);
   }
 
   /**
