@@ -50,11 +50,15 @@ test("the learning rate: char-rnn's ×lrDecay an epoch after lrDecayAfter, then 
   // 37 chunks an epoch (1500 bytes, batch 4 × seq 10).
   const per = 37;
   const lrs = (args: Partial<TrainArgs>) => {
-    const t = new Trainer(fresh(), vocab, data, { ...base, steps: 1, learningRate: 1, ...args });
-    const out = [0, 1, 2, 3, 4, 5].map((e) => t.learningRateAt(e * per + 3));
-    t.model.dispose();
-    t.dispose();
-    return out;
+    const model = fresh();
+    try {
+      const t = new Trainer(model, vocab, data, { ...base, steps: 1, learningRate: 1, ...args });
+      const out = [0, 1, 2, 3, 4, 5].map((e) => t.learningRateAt(e * per + 3));
+      t.dispose();
+      return out;
+    } finally {
+      model.dispose();
+    }
   };
   const close = (a: number[], b: number[]) => a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) < 1e-12, `epoch ${i}: ${x} vs ${b[i]} (${a} vs ${b})`));
   // Epoch e ≥ lrDecayAfter runs at lr × lrDecay^(e − lrDecayAfter + 1).
