@@ -88,9 +88,9 @@ export const RECIPES: Recipe[] = [
     // 1.5222 against 1.5208, 1.5201, 1.5194), ahead at epoch 15 (1.5101 against 1.5157), then 1.5210, 1.5209, 1.5198
     // at epochs 16–18 with the lr still at 1.5e-3 (char-rnn's 50 epochs would take 6.7 h here). So at step 3,081, in
     // epoch 18, the recipe took a final decay from epoch 19 (×0.7 an epoch; pretrain accepts a final decay added
-    // before the run reaches it: the steps done were this recipe's). It did not help: 1.5289, 1.5218, 1.5321, 1.5271
-    // at epochs 19–22 while the training loss (with dropout) fell from 1.263 in epoch 18 to 1.224: it overfits 1 MB
-    // from epoch ~13 on, dropout 0.5 and all. The recipe stopped at 22 epochs (set at step 3,526, in epoch 21; 3.4 h
+    // before the run reaches it: the steps done were this recipe's). It did not help: held-out 1.5218, 1.5321, 1.5271
+    // after 1, 2, 3 epochs of it (1.5289 before it) while the training loss (with dropout, the mean over an epoch) fell
+    // from 1.263 before it to 1.243, 1.227, 1.212: it overfits 1 MB from epoch ~13 on, dropout 0.5 and all. The recipe stopped at 22 epochs (set at step 3,526, in epoch 21; 3.4 h
     // in all) and ships its best held-out loss, epoch 15's 1.5101 (chosen on the held-out text that measures it).
     // Averaging saved weights did not beat it: epochs 14+15 1.5133, 15+22 1.5112, 14+15+22 1.5109 (a scratch script).
     model: { modelType: 'lstm', hiddenSize: 512, numLayers: 2, dropout: 0.5, initScale: 1 / Math.sqrt(512), forgetBias: 0 },
@@ -103,7 +103,7 @@ export const RECIPES: Recipe[] = [
       '2×512 with dropout 0.4 on that schedule (1.536 at epoch 12, flattening), weight drop 0.25 with dropout 0.25 ' +
       '(1.545 at epoch 12, learning slower), fine-tuning the 2×384 weights with weight drop 0.2 and a restarted learning rate (1.519 after 2 epochs), ' +
       'continuing them at a constant learning rate with weight averaging (SWA: 1.513 after 1 and 2 epochs); in this recipe\'s run, a faster ' +
-      'final decay (×0.7 an epoch from epoch 19) did not lower the held-out loss (1.522–1.532 at epochs 19–22): from epoch ~13 it overfits the ' +
+      'final decay (×0.7 an epoch from epoch 19) did not lower the held-out loss (1.522–1.532 after 1–3 epochs of it): from epoch ~13 it overfits the ' +
       '1 MB of text. Left to try: more regularisation than dropout 0.5 over a longer schedule (weight drop learned slower in 12 epochs), or ' +
       'another architecture (nanoGPT\'s character-level transformer reaches 1.47 on a GPU)',
   },
