@@ -194,8 +194,8 @@ export async function trainRecipe(recipe: Recipe, minutes: number, maxSteps = In
     assertRunOfRecipe(recipe, meta, path.relative(ROOT, dir));
     const vocab = ByteVocab.fromJSON(meta.vocab);
     const data = { train: vocab.encode(split.train), val: vocab.encode(split.val) };
-    const { lrAnneal, lrAnnealAfter } = recipe.train;
-    trainer = Trainer.resume(trainDir, data, { ...hooks, epochs: recipe.train.epochs, ...(lrAnneal !== undefined ? { lrAnneal, lrAnnealAfter } : {}) });
+    // The recipe's training arguments govern: assertRunOfRecipe let only its epochs and a final decay differ.
+    trainer = Trainer.resume(trainDir, data, { ...hooks, ...recipe.train });
     console.error(`${recipe.name}: resuming at step ${trainer.step} of ${trainer.args.totalSteps}`);
   } else {
     const vocab = ByteVocab.fromData(corpus.data);

@@ -261,7 +261,7 @@ export class Trainer {
     const annealFrom = lrAnneal !== undefined && lrAnnealAfter !== undefined ? Math.max(lrAnnealAfter, lrDecayAfter) : Infinity;
     // Decays at the ends of epochs lrDecayAfter..e: those before annealFrom by lrDecay, the rest by lrAnneal.
     const slow = Math.max(0, Math.min(e + 1, annealFrom) - lrDecayAfter);
-    const fast = Math.max(0, e + 1 - Math.max(annealFrom, lrDecayAfter));
+    const fast = Math.max(0, e + 1 - annealFrom);
     return learningRate * Math.pow(lrDecay, slow) * (fast > 0 ? Math.pow(lrAnneal!, fast) : 1);
   }
 
