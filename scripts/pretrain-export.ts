@@ -1,7 +1,6 @@
 /**
- * Export a shipped model from its recipe run (runs/pretrain/NAME/best, or finetune/best when a
- * recipe's second stage did better) to models/NAME/: the weights (a weights-only checkpoint) and a
- * model card measured on the held-out text.
+ * Export a shipped model from its recipe run (runs/pretrain/NAME/best) to models/NAME/: the
+ * weights (a weights-only checkpoint) and a model card measured on the held-out text.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -21,7 +20,7 @@ import { sample } from '../lib/generate/sample';
 import { ByteVocab } from '../lib/data/vocab';
 import { UserError } from '../lib/util/errors';
 import { WriteDtype } from '../lib/io/safetensors';
-import { readSittings, stageDir, workDir } from './pretrain';
+import { readSittings, workDir } from './pretrain';
 
 /** Positions skipped at the start of the recorded held-out text (the state starts from zeros there). */
 export const FEATURE_FROM = 200;
@@ -57,10 +56,9 @@ export const SHIPPED_DTYPE: WriteDtype = 'F16';
 
 export const SAMPLE_PRIMES: Record<string, string> = { shakespeare: 'ROMEO:\n', 'moby-dick': 'Call me Ishmael.', linux: '#include <linux/' };
 
-/** The epochs `steps` make of a recipe's training text (`trainBytes`), to two decimals (BatchLoader's chunks per epoch). */
+/** The epochs `steps` make of a recipe's training text (`trainBytes`), to two decimals. */
 function epochsOf(steps: number, trainBytes: number, recipe: Recipe): number {
-  const { batchSize: B, seqLength: T, shiftWindows } = recipe.train;
-  const epochSteps = Math.floor((Math.floor((trainBytes - 1) / B) - (shiftWindows ? T - 1 : 0)) / T);
+  const epochSteps = Math.floor(trainBytes / (recipe.train.batchSize * recipe.train.seqLength));
   return Number((steps / epochSteps).toFixed(2));
 }
 
@@ -103,47 +101,14 @@ export function targetNotes(recipe: Recipe, m: ReturnType<typeof measure>, steps
   return notes;
 }
 
-/** Run metadata of a stage's resumable checkpoint: its step, arguments and validation history. */
-type StageTraining = { step: number; args: { totalSteps: number; epochs?: number }; history: { val: { step: number; loss: number }[] } };
-
-/** A stage's best weights (best/, else the last ones in train/) with the step and held-out loss they were saved at. */
-function stageBest(dir: string): { dir: string; step?: number; valLoss?: number } | undefined {
-  const from = ['best', 'train'].map((d) => path.join(dir, d)).find((d) => fs.existsSync(path.join(d, 'checkpoint.json')));
-  if (!from) return undefined;
-  const t = readCheckpointMeta(from).training as { step?: number; valLoss?: number } | undefined;
-  return { dir: from, step: t?.step, valLoss: path.basename(from) === 'best' ? t?.valLoss : undefined };
-}
-
-/**
- * The run a card describes, over a recipe's stages: the weights to ship (the stage whose best
- * held-out loss is lower), their step, and the steps and validation history of both stages in
- * one count (a `finetune` stage's steps follow the first stage's totalSteps).
- */
-export function recipeRun(recipe: Recipe): { from: string; bestStep: number; trainedSteps: number; totalSteps: number; history: { step: number; loss: number }[] } {
-  const first = workDir(recipe.name);
-  const b1 = stageBest(first);
-  if (!b1 || !fs.existsSync(path.join(first, 'train', 'checkpoint.json'))) throw new UserError(`nothing to export: run \`npm run pretrain -- ${recipe.name}\` first`);
-  const t1 = readCheckpointMeta(path.join(first, 'train')).training as StageTraining;
-  const second = stageDir(recipe.name, 'finetune');
-  const t2 = recipe.finetune && fs.existsSync(path.join(second, 'train', 'checkpoint.json')) ? (readCheckpointMeta(path.join(second, 'train')).training as StageTraining) : undefined;
-  const b2 = t2 ? stageBest(second) : undefined;
-  const offset = t1.args.totalSteps;
-  const perEpoch = t1.args.epochs ? t1.args.totalSteps / t1.args.epochs : NaN;
-  const secondTotal = recipe.finetune ? (t2?.args.totalSteps ?? Math.round(recipe.finetune.epochs * perEpoch)) : 0;
-  const useSecond = b2?.valLoss !== undefined && !(b1.valLoss !== undefined && b1.valLoss <= b2.valLoss);
-  return {
-    from: useSecond ? b2!.dir : b1.dir,
-    bestStep: useSecond ? offset + b2!.step! : (b1.step ?? t1.step),
-    trainedSteps: t1.step + (t2?.step ?? 0),
-    totalSteps: offset + secondTotal,
-    history: [...t1.history.val, ...(t2?.history.val ?? []).map((v) => ({ step: offset + v.step, loss: v.loss }))],
-  };
-}
-
 export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
   const info = await initBackend();
-  const run = recipeRun(recipe);
-  const best = loadCheckpoint(run.from);
+  const dir = workDir(recipe.name);
+  const from = fs.existsSync(path.join(dir, 'best', 'checkpoint.json')) ? path.join(dir, 'best') : path.join(dir, 'train');
+  if (!fs.existsSync(path.join(from, 'checkpoint.json'))) throw new UserError(`nothing to export: run \`npm run pretrain -- ${recipe.name}\` first`);
+  const trainMeta = readCheckpointMeta(path.join(dir, 'train'));
+  const training = trainMeta.training as { step: number; args: { totalSteps: number }; history: { val: { step: number; loss: number }[] } };
+  const best = loadCheckpoint(from);
   const { corpus, val } = await heldOutText(recipe);
   const sittings = readSittings(recipe.name);
   const seconds = sittings.reduce((s, x) => s + x.seconds, 0);
@@ -159,7 +124,8 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
   const prime = SAMPLE_PRIMES[recipe.name] ?? '\n';
   const text = sample(model, vocab, { length: 600, temperature: 0.8, seed: 0, prime }).toString('latin1');
   const weightsFile = partFile(readCheckpointMeta(out), 'model')!;
-  const bestStep = run.bestStep;
+  // The best checkpoint records the step it was taken at (weights only: not resumable).
+  const bestStep = (readCheckpointMeta(from).training as { step?: number } | undefined)?.step ?? training.step;
   const trainBytes = corpus.data.length - val.length;
   const card: ModelCard = {
     name: recipe.name,
@@ -170,8 +136,8 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
     command: `npm run pretrain -- ${recipe.name}`,
     parameters: model.numParams(),
     steps: bestStep,
-    trainedSteps: run.trainedSteps,
-    totalSteps: run.totalSteps,
+    trainedSteps: training.step,
+    totalSteps: training.args.totalSteps,
     epochs: epochsOf(bestStep, trainBytes, recipe),
     wallClockSeconds: seconds,
     bytesPerSec: seconds > 0 ? Math.round(bytes / seconds) : 0,
@@ -183,8 +149,8 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
     featureFrom: FEATURE_FROM,
     samplePrime: prime,
     sample: text,
-    notes: targetNotes(recipe, m, run.trainedSteps, run.totalSteps, seconds, epochsOf(run.trainedSteps, trainBytes, recipe), bestStep, resumeShipped(recipe.name)),
-    history: run.history.map((v) => ({ step: v.step, loss: Number(v.loss.toFixed(4)) })),
+    notes: targetNotes(recipe, m, training.step, training.args.totalSteps, seconds, epochsOf(training.step, trainBytes, recipe), bestStep, resumeShipped(recipe.name)),
+    history: training.history.val.map((v) => ({ step: v.step, loss: Number(v.loss.toFixed(4)) })),
     weights: { file: weightsFile, bytes: fs.statSync(path.join(out, weightsFile)).size, dtype: SHIPPED_DTYPE },
   };
   fs.writeFileSync(path.join(out, 'card.json'), JSON.stringify(card, null, 1) + '\n');

@@ -14,8 +14,7 @@
  *
  * Work files live in runs/pretrain/NAME/: train/ (the resumable checkpoint, saved every
  * validation and at the end of a sitting), best/ (weights of the best validation so far),
- * sittings.json (one entry per sitting: commit, start, seconds, steps, bytes/s), and finetune/ (train/
- * and best/ of a recipe's second stage, if it has one). Ctrl-C or
+ * sittings.json (one entry per sitting: commit, start, seconds, steps, bytes/s). Ctrl-C or
  * SIGTERM stops after the current step and saves; the next call continues exactly. (package.json
  * runs this with `node --import tsx`, not the tsx command: that one forwards a signal to a child
  * busy in a step and SIGKILLs it 60 ms later, losing the sitting.)
@@ -24,12 +23,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { execSync } from 'child_process';
 import { describeBackend, initBackend } from '../lib/backend/select';
-import { CheckpointMeta, loadCheckpoint, readCheckpointMeta, saveCheckpoint } from '../lib/train/checkpoint';
+import { CheckpointMeta, readCheckpointMeta, saveCheckpoint } from '../lib/train/checkpoint';
 import { loadCorpus, splitCorpus } from '../lib/data/corpus';
 import { UserError } from '../lib/util/errors';
 import { onStopSignals } from '../lib/util/signals';
 import { CharModel } from '../lib/nn/model';
-import { findRecipe, Recipe, RecipeTrainArgs, RECIPES } from '../lib/pretrained/recipes';
+import { findRecipe, Recipe, RECIPES } from '../lib/pretrained/recipes';
 import { Trainer } from '../lib/train/trainer';
 import { ByteVocab } from '../lib/data/vocab';
 
@@ -53,23 +52,6 @@ export interface Sitting {
   toStep: number;
   bytesPerSec: number;
   backend: string;
-  /** The recipe's second stage (steps counted from its own start); absent = the first. */
-  stage?: 'finetune';
-}
-
-/** A recipe's stages: `train`, then `finetune` (if the recipe has one). */
-export type Stage = 'train' | 'finetune';
-
-/** Where a stage's run lives: runs/pretrain/NAME/ for `train`, runs/pretrain/NAME/finetune/ for the second. */
-export function stageDir(name: string, stage: Stage): string {
-  return stage === 'train' ? workDir(name) : path.join(workDir(name), 'finetune');
-}
-
-/** A stage's training arguments and dropout seed, from its recipe. */
-export function stageArgs(recipe: Recipe, stage: Stage): { train: RecipeTrainArgs; seed: number } {
-  if (stage === 'train' || !recipe.finetune) return { train: recipe.train, seed: recipe.seed };
-  const { seed, ...f } = recipe.finetune;
-  return { train: { ...recipe.train, ...f }, seed };
 }
 
 export function readSittings(name: string): Sitting[] {
@@ -119,9 +101,6 @@ function seedFromShipped(name: string): void {
 export function shipResume(name: string): void {
   const dir = workDir(name);
   if (!fs.existsSync(path.join(dir, 'train', 'checkpoint.json'))) throw new UserError(`${name}: no run to ship in ${path.relative(ROOT, dir)}/ (train first: npm run pretrain -- ${name})`);
-  if (fs.existsSync(path.join(stageDir(name, 'finetune'), 'train', 'checkpoint.json'))) {
-    throw new UserError(`${name}: the run is in its finetune stage (${path.relative(ROOT, stageDir(name, 'finetune'))}/), which resume/ does not ship: export it instead (npm run pretrain -- ${name} --export)`);
-  }
   // A trainer still running would change the checkpoint while it is copied, and its sitting is not recorded yet.
   let lock: ReturnType<typeof lockCheckpointDir>;
   try {
@@ -147,27 +126,26 @@ export function shipResume(name: string): void {
  * A resumable run belongs to the current recipe: the same model and training arguments, bar `epochs`
  * (a recipe may grow its epochs to continue a finished run) and bar a final decay (`lrAnneal`,
  * `lrAnnealAfter`) added to a run that has not reached its first epoch yet (the steps done are the
- * new recipe's). A `finetune` stage's run is held to its stage's arguments (stageArgs). Else a one-line UserError.
+ * new recipe's). Else a one-line UserError.
  */
-export function assertRunOfRecipe(recipe: Recipe, meta: CheckpointMeta, dir: string, stage: Stage = 'train'): void {
+export function assertRunOfRecipe(recipe: Recipe, meta: CheckpointMeta, dir: string): void {
   const t = meta.training as { step: number; args: Record<string, unknown> } | undefined;
   const differ: string[] = [];
   const saved = { weightDrop: 0, ...meta.model } as Record<string, unknown>;
   for (const [k, v] of Object.entries({ weightDrop: 0, ...recipe.model })) if (saved[k] !== v) differ.push(`model.${k}`);
-  const want = stageArgs(recipe, stage);
   const anneal = ['lrAnneal', 'lrAnnealAfter'];
   // Steps an epoch: the run's steps for its epochs (both saved; the epochs are whole).
   const perEpoch = t && typeof t.args.epochs === 'number' ? Math.round((t.args.totalSteps as number) / t.args.epochs) : NaN;
-  const annealAdded = stage === 'train' && t !== undefined && anneal.every((k) => t.args[k] === undefined) && recipe.train.lrAnnealAfter !== undefined &&
+  const annealAdded = t !== undefined && anneal.every((k) => t.args[k] === undefined) && recipe.train.lrAnnealAfter !== undefined &&
     t.step <= recipe.train.lrAnnealAfter * perEpoch;
   // Options whose absence means a default (runs saved before an option existed lack it).
   const absent: Record<string, unknown> = { shiftWindows: false };
-  const train = { ...absent, ...want.train } as Record<string, unknown>;
+  const train = { ...absent, ...recipe.train } as Record<string, unknown>;
   for (const k of new Set([...Object.keys(train), ...anneal])) {
     if (k === 'epochs' || (annealAdded && anneal.includes(k))) continue;
     if ((t?.args[k] ?? absent[k]) !== train[k]) differ.push(`train.${k}`);
   }
-  if (t?.args.seed !== want.seed) differ.push(stage === 'train' ? 'seed' : 'finetune.seed');
+  if (t?.args.seed !== recipe.seed) differ.push('seed');
   if (differ.length) {
     throw new UserError(`${recipe.name}: the run in ${dir}/ was trained with another recipe (${differ.join(', ')} differ): move that directory away to start the current recipe afresh`);
   }
@@ -176,14 +154,15 @@ export function assertRunOfRecipe(recipe: Recipe, meta: CheckpointMeta, dir: str
 /**
  * Train (or continue) a recipe's run in runs/pretrain/NAME for at most `minutes` this sitting (or
  * `maxSteps` steps): what `npm run pretrain -- NAME` does; exported for a trial recipe not in RECIPES yet.
- * A recipe with a `finetune` stage goes on to it (runs/pretrain/NAME/finetune/) once its `train` epochs
- * are done, in the same sitting if time and steps are left.
  */
 export async function trainRecipe(recipe: Recipe, minutes: number, maxSteps = Infinity): Promise<void> {
   const info = await initBackend();
   console.error(describeBackend(info));
   const { corpus, split } = await recipeData(recipe);
-  fs.mkdirSync(workDir(recipe.name), { recursive: true });
+  const dir = workDir(recipe.name);
+  const trainDir = path.join(dir, 'train');
+  const bestDir = path.join(dir, 'best');
+  fs.mkdirSync(dir, { recursive: true });
   let stop = false;
   onStopSignals({
     onStop: () => {
@@ -192,109 +171,60 @@ export async function trainRecipe(recipe: Recipe, minutes: number, maxSteps = In
     },
     onAgain: () => process.exit(130),
   });
-  const t0 = Date.now();
-  let steps = 0;
-  const budget = () => ({ seconds: minutes * 60 - (Date.now() - t0) / 1000, steps: maxSteps - steps });
-  for (const stage of recipe.finetune ? (['train', 'finetune'] as const) : (['train'] as const)) {
-    const left = budget();
-    if (stop || left.seconds <= 0 || left.steps <= 0) return;
-    const r = await trainStage(recipe, stage, { corpus, split }, info, left, () => stop);
-    steps += r.steps;
-    if (!r.done) return;
-  }
-}
-
-/** One stage of trainRecipe: trains within `left`; says whether the stage's run is done and how many steps this sitting took. */
-async function trainStage(
-  recipe: Recipe,
-  stage: Stage,
-  { corpus, split }: Awaited<ReturnType<typeof recipeData>>,
-  info: Awaited<ReturnType<typeof initBackend>>,
-  left: { seconds: number; steps: number },
-  stopped: () => boolean,
-): Promise<{ done: boolean; steps: number }> {
-  const dir = stageDir(recipe.name, stage);
-  const trainDir = path.join(dir, 'train');
-  const bestDir = path.join(dir, 'best');
-  const label = stage === 'train' ? recipe.name : `${recipe.name} ${stage}`;
-  const { train, seed } = stageArgs(recipe, stage);
   let trainer: Trainer;
   let fromStep = Infinity;
   const hooks = {
-    maxSeconds: left.seconds,
+    maxSeconds: minutes * 60,
     // A resumable checkpoint every 20 steps as well (a crash loses at most that).
     checkpointEvery: 20,
-    shouldStop: () => stopped() || trainer.step - fromStep >= left.steps,
+    shouldStop: () => stop || trainer.step - fromStep >= maxSteps,
     onProgress: (p: import('../lib/train/trainer').TrainProgress) => {
       if (p.event !== 'step' && p.valLoss !== undefined && p.valLoss === trainer.bestValLoss && trainer.history.val.at(-1)?.step === p.step) {
         saveCheckpoint(bestDir, { model: trainer.model, vocab: trainer.vocab!, training: { step: p.step, valLoss: p.valLoss } });
       }
       if (p.event !== 'step' || p.step % 20 === 0) {
         const val = p.valLoss !== undefined ? ` val ${p.valLoss.toFixed(4)}` : '';
-        console.error(`${label} step ${p.step}/${p.totalSteps} epoch ${p.epoch} loss ${p.loss.toFixed(4)}${val} lr ${p.learningRate.toExponential(2)} ${Math.round(p.bytesPerSec)} B/s`);
+        console.error(`${recipe.name} step ${p.step}/${p.totalSteps} epoch ${p.epoch} loss ${p.loss.toFixed(4)}${val} lr ${p.learningRate.toExponential(2)} ${Math.round(p.bytesPerSec)} B/s`);
       }
     },
   };
-  if (stage === 'train') seedFromShipped(recipe.name);
+  seedFromShipped(recipe.name);
   if (fs.existsSync(path.join(trainDir, 'checkpoint.json'))) {
     // The vocabulary from the metadata alone: Trainer.resume loads the tensors.
     const meta = readCheckpointMeta(trainDir);
     // The recipe's epochs govern (more epochs continue a finished run), and a final decay not begun yet; whatever else
     // it changed would alter the steps done.
-    assertRunOfRecipe(recipe, meta, path.relative(ROOT, dir), stage);
+    assertRunOfRecipe(recipe, meta, path.relative(ROOT, dir));
     const vocab = ByteVocab.fromJSON(meta.vocab);
     const data = { train: vocab.encode(split.train), val: vocab.encode(split.val) };
     // The recipe's training arguments govern: assertRunOfRecipe let only its epochs and a final decay differ.
-    trainer = Trainer.resume(trainDir, data, { ...hooks, ...train });
-    if (trainer.step >= trainer.args.totalSteps && recipe.finetune && stage === 'train') {
-      trainer.model.dispose();
-      trainer.dispose();
-      return { done: true, steps: 0 };
-    }
-    console.error(`${label}: resuming at step ${trainer.step} of ${trainer.args.totalSteps}`);
-  } else if (stage === 'train') {
+    trainer = Trainer.resume(trainDir, data, { ...hooks, ...recipe.train });
+    console.error(`${recipe.name}: resuming at step ${trainer.step} of ${trainer.args.totalSteps}`);
+  } else {
     const vocab = ByteVocab.fromData(corpus.data);
     const m = recipe.model;
     const model = new CharModel({ ...m, vocabSize: vocab.size }, recipe.seed);
+    const t = recipe.train;
     trainer = new Trainer(model, vocab, { train: vocab.encode(split.train), val: vocab.encode(split.val) }, {
-      ...train,
-      seed,
+      ...t,
+      seed: recipe.seed,
       checkpointDir: trainDir,
       source: { corpus: recipe.corpus, valFrac: recipe.valFrac },
       ...hooks,
     });
-    console.error(`${label}: ${m.modelType} ${m.numLayers}×${m.hiddenSize}, ${model.numParams()} parameters, ${trainer.args.totalSteps} steps`);
-  } else {
-    // The first stage's best weights (its last ones if it never validated), a fresh optimizer.
-    const first = stageDir(recipe.name, 'train');
-    const from = ['best', 'train'].map((d) => path.join(first, d)).find((d) => fs.existsSync(path.join(d, 'checkpoint.json')))!;
-    const { model, vocab } = loadCheckpoint(from);
-    const at = (readCheckpointMeta(from).training as { step: number }).step;
-    trainer = new Trainer(model, vocab, { train: vocab.encode(split.train), val: vocab.encode(split.val) }, {
-      ...train,
-      seed,
-      checkpointDir: trainDir,
-      source: { corpus: recipe.corpus, valFrac: recipe.valFrac },
-      ...hooks,
-    });
-    console.error(`${label}: from the first stage's weights at step ${at} (${path.relative(ROOT, from)}/), ${trainer.args.totalSteps} steps at lr ${train.learningRate}`);
+    console.error(`${recipe.name}: ${m.modelType} ${m.numLayers}×${m.hiddenSize}, ${model.numParams()} parameters, ${trainer.args.totalSteps} steps`);
   }
   fromStep = trainer.step;
   const start = new Date().toISOString();
   const commit = gitCommit(); // the code this sitting runs (read now: the tree may change while it trains)
   const r = await trainer.run();
-  const steps = trainer.step - fromStep;
-  if (steps > 0) {
-    const sittings = readSittings(recipe.name);
-    const bytesPerSec = Math.round((steps * trainer.loader.chunkBytes) / r.seconds);
-    sittings.push({ commit, start, seconds: Math.round(r.seconds), fromStep, toStep: trainer.step, bytesPerSec, backend: describeBackend(info), ...(stage === 'train' ? {} : { stage }) });
-    writeSittings(recipe.name, sittings);
-  }
-  console.error(`${label}: ${r.reason} at step ${trainer.step}/${trainer.args.totalSteps} after ${r.seconds.toFixed(0)} s; best validation ${Number.isFinite(trainer.bestValLoss) ? trainer.bestValLoss.toFixed(4) : "none yet"}`);
-  const done = trainer.step >= trainer.args.totalSteps;
+  const bytes = (trainer.step - fromStep) * trainer.loader.chunkBytes;
+  const sittings = readSittings(recipe.name);
+  sittings.push({ commit, start, seconds: Math.round(r.seconds), fromStep, toStep: trainer.step, bytesPerSec: Math.round(bytes / r.seconds), backend: describeBackend(info) });
+  writeSittings(recipe.name, sittings);
+  console.error(`${recipe.name}: ${r.reason} at step ${trainer.step}/${trainer.args.totalSteps} after ${r.seconds.toFixed(0)} s; best validation ${Number.isFinite(trainer.bestValLoss) ? trainer.bestValLoss.toFixed(4) : "none yet"}`);
   trainer.model.dispose();
   trainer.dispose();
-  return { done, steps };
 }
 
 async function main(): Promise<void> {

@@ -12,7 +12,7 @@ import { listPretrained, loadPretrained, modelsDir } from '../lib/pretrained/loa
 import { findRecipe, RECIPES } from '../lib/pretrained/recipes';
 import { heldOutText, measure, refreshCard, targetNotes } from '../scripts/pretrain-export';
 import { assertRunOfRecipe } from '../scripts/pretrain';
-import { CheckpointMeta, loadCheckpoint, readCheckpointMeta } from '../lib/train/checkpoint';
+import { CheckpointMeta, readCheckpointMeta } from '../lib/train/checkpoint';
 import { tmpDir } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -186,75 +186,6 @@ test("a run resumes under its recipe: more epochs or a final decay not begun con
   assertRunOfRecipe(annealed, at(5000, { lrAnneal: 0.6, lrAnnealAfter: 4 }), 'd'); // begun under it
   assert.throws(() => assertRunOfRecipe(annealed, at(100, { lrAnneal: 0.5, lrAnnealAfter: 4 }), 'd'), /\(train\.lrAnneal differ\)/);
   assert.throws(() => assertRunOfRecipe(recipe, at(100, { lrAnneal: 0.6, lrAnnealAfter: 4 }), 'd'), /\(train\.lrAnneal, train\.lrAnnealAfter differ\)/, 'a run with a final decay its recipe lacks');
-});
-
-test("a recipe's finetune stage: once its first stage is done, the first stage's best weights train on with a fresh optimizer; the export ships the better stage and counts both", () => {
-  const work = tmpDir();
-  const models = tmpDir();
-  // A tiny trial recipe on the names corpus (~55 KB), driven the way a scratch script would drive one.
-  const recipe = {
-    name: 'tiny-finetune', purpose: 'test', corpus: 'names', valFrac: 0.05, seed: 3,
-    model: { modelType: 'lstm', hiddenSize: 8, numLayers: 1, dropout: 0, initScale: 0.1, forgetBias: 0 },
-    train: { batchSize: 16, seqLength: 32, epochs: 0.08, optimizer: 'adam', learningRate: 1e-2, lrDecay: 1, lrDecayAfter: 100, gradClip: 5, evalEvery: 2 },
-    finetune: { epochs: 0.06, learningRate: 1e-3, lrDecay: 0.5, lrDecayAfter: 1, evalEvery: 2, seed: 4 },
-    features: ['wordStart'], featureBytes: 1000, targets: {},
-  };
-  const run = (code: string) => {
-    const script = `const { RECIPES } = require(${JSON.stringify(path.join(ROOT, 'lib/pretrained/recipes.ts'))});
-      const { trainRecipe } = require(${JSON.stringify(path.join(ROOT, 'scripts/pretrain.ts'))});
-      const { exportShipped } = require(${JSON.stringify(path.join(ROOT, 'scripts/pretrain-export.ts'))});
-      const recipe = ${JSON.stringify(recipe)}; RECIPES.push(recipe);
-      (async () => { ${code} })().catch((e) => { console.error('error: ' + e.message); process.exit(1); });`;
-    const p = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, UNREASONABLE_PRETRAIN_DIR: work, UNREASONABLE_MODELS: models, UNREASONABLE_THREADS: '1' } });
-    assert.equal(p.status, 0, p.stderr);
-    return p.stderr;
-  };
-  const ck = (dir: string) => JSON.parse(fs.readFileSync(path.join(work, recipe.name, dir, 'checkpoint.json'), 'utf8'));
-  run('await trainRecipe(recipe, 5, 2);');
-  const total1 = ck('train').training.args.totalSteps as number;
-  assert.ok(total1 >= 4, `first stage: ${total1} steps`);
-  assert.equal(fs.existsSync(path.join(work, recipe.name, 'finetune')), false, 'no second stage before the first is done');
-  // One sitting finishes the first stage and takes one step of the second.
-  const log = run(`await trainRecipe(recipe, 5, ${total1 - 2 + 1});`);
-  const best1 = ck('best').training;
-  assert.match(log, new RegExp(`tiny-finetune finetune: from the first stage's weights at step ${best1.step} \\(.*tiny-finetune/best/\\)`));
-  const second = ck('finetune/train').training;
-  assert.equal(second.step, 1);
-  assert.equal(second.optimizerStep, 1, 'a fresh optimizer (its step count starts again)');
-  assert.deepEqual([second.args.learningRate, second.args.seed, second.args.evalEvery], [1e-3, 4, 2]);
-  // Its weights are the first stage's best moved by one Adam step: by at most the learning rate each.
-  const weights = (dir: string) => {
-    const c = loadCheckpoint(path.join(work, recipe.name, dir));
-    const w = [...c.model.namedParams().values()].flatMap((v) => [...v.dataSync()]);
-    c.model.dispose();
-    return w;
-  };
-  const w0 = weights('best'), w1 = weights('finetune/train');
-  const moved = Math.max(...w0.map((v, i) => Math.abs(w1[i] - v)));
-  assert.ok(moved > 1e-4 && moved <= 1e-3 * 1.001, `moved ${moved}`);
-  // The rest of the second stage, then the export.
-  run('await trainRecipe(recipe, 5); await exportShipped(recipe);');
-  const done2 = ck('finetune/train').training;
-  assert.equal(done2.step, done2.args.totalSteps);
-  const sittings = JSON.parse(fs.readFileSync(path.join(work, recipe.name, 'sittings.json'), 'utf8'));
-  assert.deepEqual(sittings.map((x: { stage?: string; fromStep: number; toStep: number }) => [x.stage ?? 'train', x.fromStep, x.toStep]), [['train', 0, 2], ['train', 2, total1], ['finetune', 0, 1], ['finetune', 1, done2.step]]);
-  const card = JSON.parse(fs.readFileSync(path.join(models, recipe.name, 'card.json'), 'utf8'));
-  assert.equal(card.totalSteps, total1 + done2.args.totalSteps);
-  assert.equal(card.trainedSteps, card.totalSteps);
-  assert.deepEqual(card.history.map((h: { step: number }) => h.step), [...ck('train').training.history.val.map((v: { step: number }) => v.step), ...done2.history.val.map((v: { step: number }) => total1 + v.step)]);
-  // The shipped weights are the better stage's best: the step of the lowest validation of both.
-  const all = [...ck('train').training.history.val.map((v: { step: number; loss: number }) => v), ...done2.history.val.map((v: { step: number; loss: number }) => ({ step: total1 + v.step, loss: v.loss }))];
-  const lowest1 = Math.min(...all.filter((v) => v.step <= total1).map((v) => v.loss)), lowest2 = Math.min(...all.filter((v) => v.step > total1).map((v) => v.loss));
-  assert.equal(card.steps, lowest2 < lowest1 ? total1 + ck('finetune/best').training.step : best1.step);
-  assert.match(fs.readFileSync(path.join(models, 'README.md'), 'utf8'), /then 0\.06 epochs from its best weights at lr 0\.001 \(×0\.5 an epoch after epoch 1\)/);
-  // A finetune run made under other arguments is refused in one line.
-  const ftFile = path.join(work, recipe.name, 'finetune', 'train', 'checkpoint.json');
-  const edited = JSON.parse(fs.readFileSync(ftFile, 'utf8'));
-  edited.training.args.seed = 5;
-  fs.writeFileSync(ftFile, JSON.stringify(edited));
-  const refused = spawnSync(process.execPath, ['--import', 'tsx', '-e', `const { RECIPES } = require(${JSON.stringify(path.join(ROOT, 'lib/pretrained/recipes.ts'))}); const { trainRecipe } = require(${JSON.stringify(path.join(ROOT, 'scripts/pretrain.ts'))}); const r = ${JSON.stringify({ ...recipe, finetune: { ...recipe.finetune, epochs: 0.2 } })}; trainRecipe(r, 5).catch((e) => { console.error('error: ' + e.message); process.exit(1); });`], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, UNREASONABLE_PRETRAIN_DIR: work, UNREASONABLE_THREADS: '1' } });
-  assert.equal(refused.status, 1);
-  assert.match(refused.stderr, /^error: tiny-finetune: the run in .*tiny-finetune\/finetune\/ was trained with another recipe \(finetune\.seed differ\)/m);
 });
 
 test('Ctrl-C on `npm run pretrain` (the terminal and npm both deliver it) stops after the step, saves and records the sitting', async () => {

@@ -36,21 +36,6 @@ export interface RecipeTrainArgs {
   evalEvery: number;
 }
 
-/**
- * A recipe's second stage (Recipe.finetune): its own learning-rate schedule, epochs, evaluation
- * interval and dropout seed; the other training arguments are the first stage's.
- */
-export interface RecipeFinetuneArgs {
-  epochs: number;
-  learningRate: number;
-  /** ×lrDecay after every epoch from lrDecayAfter on (of this stage's epochs). */
-  lrDecay: number;
-  lrDecayAfter: number;
-  evalEvery: number;
-  /** Seed of this stage's dropout masks. */
-  seed: number;
-}
-
 export interface Recipe {
   name: string;
   /** One line: what the model is for. */
@@ -63,12 +48,6 @@ export interface Recipe {
   seed: number;
   model: RecipeModelArgs;
   train: RecipeTrainArgs;
-  /**
-   * A second stage, run once `train`'s epochs are done: the first stage's best weights (by held-out
-   * loss) trained on with a fresh optimizer under these arguments (a lower learning rate settles
-   * weights that a high one keeps moving). The card ships the better stage's best weights. Absent = one stage.
-   */
-  finetune?: RecipeFinetuneArgs;
   /** Text features (neurons.ts FEATURES) whose best single unit the card reports. */
   features: string[];
   /** Held-out bytes recorded for the feature search (the start of the validation text). */
