@@ -44,7 +44,7 @@ test('a corpus smaller than one batch is a clear error', () => {
 test('shifted windows: epoch e reads every stream from epochOffset(e); offsets visit all of [0, seqLength) once in seqLength epochs', () => {
   const ids = Int32Array.from({ length: 1001 }, (_, i) => i);
   const B = 4, T = 10, n = 250;
-  const L = new BatchLoader(ids, B, T, { shift: true });
+  const L = new BatchLoader(ids, B, T, 'training data', true);
   assert.equal(L.numChunks, Math.floor((n - (T - 1)) / T)); // 24: room for an offset up to T − 1
   assert.equal(L.epochOffset(0), 0);
   const offsets = Array.from({ length: T }, (_, e) => L.epochOffset(e));
@@ -69,6 +69,6 @@ test('shifted windows: epoch e reads every stream from epochOffset(e); offsets v
   assert.equal(plain.epochOffset(5), 0);
   assert.throws(() => plain.chunk(0, 1), /offset 1 out of range \[0, 0\]/);
   // The smallest corpus for one shifted batch: B·(2T − 1) + 1 bytes.
-  assert.throws(() => new BatchLoader(new Int32Array(4 * 19), 4, 10, { shift: true }), /too small for one batch with shifted windows of batchSize × \(2·seqLength − 1\) \+ 1 = 4 × 19 \+ 1 = 77 bytes/);
-  assert.equal(new BatchLoader(new Int32Array(77), 4, 10, { shift: true }).numChunks, 1);
+  assert.throws(() => new BatchLoader(new Int32Array(4 * 19), 4, 10, 'training data', true), /too small for one batch with shifted windows of batchSize × \(2·seqLength − 1\) \+ 1 = 4 × 19 \+ 1 = 77 bytes/);
+  assert.equal(new BatchLoader(new Int32Array(77), 4, 10, 'training data', true).numChunks, 1);
 });

@@ -132,7 +132,7 @@ test("a card's training row and epochs count the chunks an epoch has: one fewer 
   const shifted = { ...card.recipe, train: { ...card.recipe.train, shiftWindows: true } };
   // BatchLoader's count: ⌊⌊(bytes − 1)/B⌋ / T⌋ chunks, or ⌊(⌊(bytes − 1)/B⌋ − (T − 1)) / T⌋ with shifted windows.
   const per = new BatchLoader(new Uint8Array(trainBytes), B, T).numChunks;
-  const perShifted = new BatchLoader(new Uint8Array(trainBytes), B, T, { shift: true }).numChunks;
+  const perShifted = new BatchLoader(new Uint8Array(trainBytes), B, T, 'training data', true).numChunks;
   assert.equal(perShifted, per - 1);
   assert.equal(epochsOf(3 * per, trainBytes, plain), 3);
   assert.equal(epochsOf(3 * perShifted, trainBytes, shifted), 3);

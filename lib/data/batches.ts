@@ -34,8 +34,7 @@ export class BatchLoader {
   /** Whether chunk() takes an offset (numChunks leaves room for one below seqLength). */
   readonly shift: boolean;
 
-  /** @param opts.what what the ids are, for the error message (default "training data"); opts.shift: see the class comment. */
-  constructor(ids: Ids, batchSize: number, seqLength: number, { what = 'training data', shift = false }: { what?: string; shift?: boolean } = {}) {
+  constructor(ids: Ids, batchSize: number, seqLength: number, what = 'training data', shift = false) {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new UserError(`batchSize must be a positive integer, got ${batchSize}`);
     if (!Number.isInteger(seqLength) || seqLength < 1) throw new UserError(`seqLength must be a positive integer, got ${seqLength}`);
     const need = batchSize * (shift ? 2 * seqLength - 1 : seqLength) + 1;

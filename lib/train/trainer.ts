@@ -219,7 +219,7 @@ export class Trainer {
     if (vocab && vocab.size !== model.config.vocabSize) throw new UserError(`vocabulary has ${vocab.size} bytes, the model ${model.config.vocabSize}`);
     this.model = model;
     this.vocab = vocab;
-    this.loader = new BatchLoader(data.train, args.batchSize, args.seqLength, { shift: args.shiftWindows ?? DEFAULTS.shiftWindows });
+    this.loader = new BatchLoader(data.train, args.batchSize, args.seqLength, 'training data', args.shiftWindows ?? DEFAULTS.shiftWindows);
     const opt = args.optimizer ?? DEFAULTS.optimizer;
     if (!OPTIMIZERS.includes(opt)) throw new UserError(`unknown optimizer "${opt}": use ${OPTIMIZERS.join(', ')}`);
     let totalSteps: number;
