@@ -56,10 +56,9 @@ export const SHIPPED_DTYPE: WriteDtype = 'F16';
 
 export const SAMPLE_PRIMES: Record<string, string> = { shakespeare: 'ROMEO:\n', 'moby-dick': 'Call me Ishmael.', linux: '#include <linux/' };
 
-/** The epochs `steps` make of a recipe's training text (`trainBytes`), to two decimals (BatchLoader's chunks per epoch). */
-export function epochsOf(steps: number, trainBytes: number, recipe: Recipe): number {
-  const { batchSize: B, seqLength: T, shiftWindows } = recipe.train;
-  const epochSteps = Math.floor((Math.floor((trainBytes - 1) / B) - (shiftWindows ? T - 1 : 0)) / T);
+/** The epochs `steps` make of a recipe's training text (`trainBytes`), to two decimals. */
+function epochsOf(steps: number, trainBytes: number, recipe: Recipe): number {
+  const epochSteps = Math.floor(trainBytes / (recipe.train.batchSize * recipe.train.seqLength));
   return Number((steps / epochSteps).toFixed(2));
 }
 

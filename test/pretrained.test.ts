@@ -7,10 +7,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawn, spawnSync } from 'child_process';
-import { BatchLoader, evaluateLoss, initBackend, sha256 } from '../lib';
-import { cardRows, listPretrained, loadPretrained, modelsDir, readCard } from '../lib/pretrained/load';
+import { evaluateLoss, initBackend, sha256 } from '../lib';
+import { listPretrained, loadPretrained, modelsDir } from '../lib/pretrained/load';
 import { findRecipe, RECIPES } from '../lib/pretrained/recipes';
-import { epochsOf, heldOutText, measure, refreshCard, targetNotes } from '../scripts/pretrain-export';
+import { heldOutText, measure, refreshCard, targetNotes } from '../scripts/pretrain-export';
 import { assertRunOfRecipe } from '../scripts/pretrain';
 import { CheckpointMeta, readCheckpointMeta } from '../lib/train/checkpoint';
 import { tmpDir } from './helpers';
@@ -122,23 +122,6 @@ test("a card's notes: one per target not reached, then where the run stands or t
   assert.equal(done[2], "the recipe's 4000 steps are done; tried: a wider model (1.55); left to try: more text");
   // Every target reached: no notes.
   assert.deepEqual(targetNotes({ ...recipe, targets: { features: { inComment: 0.9 } } }, m, 4000, 4000, 3600, 10), []);
-});
-
-test("a card's training row and epochs count the chunks an epoch has: one fewer with shifted windows", () => {
-  const card = readCard('shakespeare');
-  const trainBytes = card.corpus.bytes - card.heldOut.bytes;
-  const { batchSize: B, seqLength: T } = card.recipe.train;
-  const plain = { ...card.recipe, train: { ...card.recipe.train, shiftWindows: false } };
-  const shifted = { ...card.recipe, train: { ...card.recipe.train, shiftWindows: true } };
-  // BatchLoader's count: ⌊⌊(bytes − 1)/B⌋ / T⌋ chunks, or ⌊(⌊(bytes − 1)/B⌋ − (T − 1)) / T⌋ with shifted windows.
-  const per = new BatchLoader(new Uint8Array(trainBytes), B, T).numChunks;
-  const perShifted = new BatchLoader(new Uint8Array(trainBytes), B, T, 'training data', true).numChunks;
-  assert.equal(perShifted, per - 1);
-  assert.equal(epochsOf(3 * per, trainBytes, plain), 3);
-  assert.equal(epochsOf(3 * perShifted, trainBytes, shifted), 3);
-  const row = (c: typeof card) => cardRows(c).find((r) => r.field === 'training')!.value;
-  assert.match(row({ ...card, recipe: plain }), new RegExp(`batch ${B} × seq ${T}; step`));
-  assert.match(row({ ...card, recipe: shifted }), new RegExp(`batch ${B} × seq ${T}, shifted windows; step`));
 });
 
 test('every recipe starts: one step of each into a scratch directory, then a resume', () => {

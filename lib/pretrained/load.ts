@@ -108,7 +108,7 @@ export function cardRows(card: ModelCard): { field: string; value: string }[] {
   return [
     { field: 'model', value: `${m.modelType.toUpperCase()} ${m.numLayers}×${m.hiddenSize}, ${card.parameters.toLocaleString('en-US')} parameters, dropout ${m.dropout}${m.weightDrop ? `, weight drop ${m.weightDrop}` : ''}` },
     { field: 'corpus', value: `${card.corpus.name}, ${card.corpus.bytes.toLocaleString('en-US')} bytes (sha256 ${card.corpus.sha256.slice(0, 12)}…); held out: the last ${card.heldOut.bytes.toLocaleString('en-US')} bytes` },
-    { field: 'training', value: `${t.optimizer} lr ${t.learningRate}, batch ${t.batchSize} × seq ${t.seqLength}${t.shiftWindows ? ', shifted windows' : ''}; step ${card.steps.toLocaleString('en-US')} of ${card.totalSteps.toLocaleString('en-US')} (${card.epochs} epochs), ${h(card.wallClockSeconds)} on ${card.backend.replace(/^backend: /, '')} at ${card.bytesPerSec.toLocaleString('en-US')} bytes/s` },
+    { field: 'training', value: `${t.optimizer} lr ${t.learningRate}, batch ${t.batchSize} × seq ${t.seqLength}; step ${card.steps.toLocaleString('en-US')} of ${card.totalSteps.toLocaleString('en-US')} (${card.epochs} epochs), ${h(card.wallClockSeconds)} on ${card.backend.replace(/^backend: /, '')} at ${card.bytesPerSec.toLocaleString('en-US')} bytes/s` },
     { field: 'held-out loss', value: `${card.validation.loss.toFixed(4)} nats/byte = ${card.validation.bpc.toFixed(3)} bits/byte (the text as one stream)` },
     ...Object.entries(card.features).map(([f, u]) => ({ field: `best unit: ${f}`, value: `layer ${u.layer} ${u.kind}[${u.unit}], r = ${u.r.toFixed(3)}` })),
     { field: 'recipe', value: `${card.command} (lib/pretrained/recipes.ts); commits ${card.commits.join(', ')}` },
