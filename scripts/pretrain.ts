@@ -138,12 +138,9 @@ export function assertRunOfRecipe(recipe: Recipe, meta: CheckpointMeta, dir: str
   const perEpoch = t && typeof t.args.epochs === 'number' ? Math.round((t.args.totalSteps as number) / t.args.epochs) : NaN;
   const annealAdded = t !== undefined && anneal.every((k) => t.args[k] === undefined) && recipe.train.lrAnnealAfter !== undefined &&
     t.step <= recipe.train.lrAnnealAfter * perEpoch;
-  // Options whose absence means a default (runs saved before an option existed lack it).
-  const absent: Record<string, unknown> = { shiftWindows: false };
-  const train = { ...absent, ...recipe.train } as Record<string, unknown>;
-  for (const k of new Set([...Object.keys(train), ...anneal])) {
+  for (const k of new Set([...Object.keys(recipe.train), ...anneal])) {
     if (k === 'epochs' || (annealAdded && anneal.includes(k))) continue;
-    if ((t?.args[k] ?? absent[k]) !== train[k]) differ.push(`train.${k}`);
+    if (t?.args[k] !== (recipe.train as unknown as Record<string, unknown>)[k]) differ.push(`train.${k}`);
   }
   if (t?.args.seed !== recipe.seed) differ.push('seed');
   if (differ.length) {

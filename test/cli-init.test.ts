@@ -1,7 +1,7 @@
 /**
  * `unreasonable train --init char-rnn|torch --forget-bias x`: the initial weights they give, that
  * the checkpoint records them, that a resume checks them, and bad values (exit 2, one line); the
- * same record-and-check for --weight-drop and --shift-windows.
+ * same record-and-check for --weight-drop.
  * Runs the real CLI on the cpu backend with a tiny model; one step at --lr 1e-9 keeps the initial
  * weights (to 1e-8).
  */
@@ -101,23 +101,6 @@ test('--weight-drop is saved in the checkpoint, a resume keeps it, a different v
   const one = cli(['train', '--corpus', text, '--checkpoint', path.join(root, 'weight-drop-1'), ...TINY, '--steps', '1', '--weight-drop', '1']);
   assert.equal(one.status, 2);
   assert.match(one.stderr.trim(), /^error: option '--weight-drop <p>' argument '1' is invalid\. must be in \[0, 1\)\.$/);
-});
-
-test('--shift-windows is saved with the training arguments, a resume keeps it, adding it to a plain run exits 2 with one line', () => {
-  const t = train('shift-windows', ['--shift-windows'], 2);
-  const args = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint.json'), 'utf8')).training.args;
-  assert.equal(args(t.dir).shiftWindows, true);
-  const ok = cli(['-q', 'train', '--checkpoint', t.dir, '--resume', '--steps', '3']);
-  assert.equal(ok.status, 0, ok.stderr);
-  assert.equal(args(t.dir).shiftWindows, true);
-  const plain = train('no-shift', [], 2);
-  assert.equal(args(plain.dir).shiftWindows, false);
-  const before = hashTree(plain.dir);
-  const bad = cli(['train', '--checkpoint', plain.dir, '--resume', '--steps', '3', '--shift-windows']);
-  assert.equal(bad.status, 2, bad.stderr);
-  assert.match(bad.stderr, /^error: cannot resume .*--shift-windows true \(checkpoint: false\): a resumed run keeps the model and batch layout/);
-  assert.equal(bad.stderr.trim().split('\n').length, 1);
-  assert.deepEqual(hashTree(plain.dir), before);
 });
 
 test('bad --init / --forget-bias values exit 2 with one line', () => {

@@ -168,12 +168,6 @@ test("a run resumes under its recipe: more epochs or a final decay not begun con
     { message: 'linux: the run in runs/pretrain/linux/ was trained with another recipe (model.dropout, train.learningRate, seed differ): move that directory away to start the current recipe afresh' },
   );
   assert.throws(() => assertRunOfRecipe(recipe, meta({ hiddenSize: 128 }, {}), 'd'), /\(model\.hiddenSize differ\)/);
-  // Shifted windows: absent and false are the same; a run and a recipe that differ in it are refused.
-  assertRunOfRecipe(recipe, meta({}, { shiftWindows: false }), 'd');
-  assert.throws(() => assertRunOfRecipe(recipe, meta({}, { shiftWindows: true }), 'd'), /\(train\.shiftWindows differ\)/);
-  const shifted = { ...recipe, train: { ...recipe.train, shiftWindows: true } };
-  assertRunOfRecipe(shifted, meta({}, { shiftWindows: true }), 'd');
-  assert.throws(() => assertRunOfRecipe(shifted, meta({}, {}), 'd'), /\(train\.shiftWindows differ\)/);
   // A final decay added to the recipe: a run that has not reached its first epoch continues, one past it is refused.
   const annealed = { ...recipe, train: { ...recipe.train, lrAnneal: 0.6, lrAnnealAfter: 4 } };
   const at = (step: number, train: object = {}) => {

@@ -125,57 +125,6 @@ test('the state is reset at every epoch start and carried within an epoch', asyn
   tr.dispose();
 });
 
-test('shiftWindows: epoch 0 is the plain layout, later epochs read from their offset; the option is saved and a resume stays exact', async () => {
-  await useCpu();
-  const args = { ...base, shiftWindows: true, lrDecayAfter: 0, lrDecay: 0.9 };
-  const probe = new Trainer(fresh('lstm', 0), vocab, data, { ...args, steps: 0 });
-  const nChunks = probe.loader.numChunks;
-  assert.equal(nChunks, Math.floor((Math.floor((1500 - 1) / 4) - 9) / 10)); // one chunk fewer than the plain 37
-  probe.dispose();
-  // Which inputs each step reads.
-  const firstIds = (tr: Trainer, steps: number): number[] => {
-    const seen: number[] = [];
-    const forward = tr.model.forward.bind(tr.model);
-    tr.model.forward = (x, B, T, state, opts) => {
-      seen.push(x[0], x[T]);
-      return forward(x, B, T, state, opts);
-    };
-    for (let i = 0; i < steps; i++) tr.trainStep();
-    return seen;
-  };
-  const shifted = new Trainer(fresh('lstm', 0), vocab, data, { ...args, steps: 3 * nChunks });
-  const seen = firstIds(shifted, 2 * nChunks + 1);
-  const n = shifted.loader.streamLength;
-  for (let s = 0; s < 2 * nChunks + 1; s++) {
-    const e = Math.floor(s / nChunks), off = shifted.loader.epochOffset(e);
-    if (e === 0) assert.equal(off, 0);
-    else assert.ok(off > 0);
-    const start = off + (s % nChunks) * 10;
-    assert.deepEqual(seen.slice(2 * s, 2 * s + 2), [data.train[start], data.train[n + start]], `step ${s}`);
-  }
-  shifted.dispose();
-  // N + save + resume + N = 2N straight, across the epoch boundary where the offset changes.
-  const N = nChunks + 5;
-  const straight = new Trainer(fresh('lstm', 0), vocab, data, { ...args, steps: 2 * N });
-  await straight.run();
-  const dir = path.join(tmpDir(), 'ck');
-  const first = new Trainer(fresh('lstm', 0), vocab, data, { ...args, steps: N });
-  await first.run();
-  first.save(dir);
-  assert.equal((readCheckpointMeta(dir).training as { args: TrainArgs }).args.shiftWindows, true);
-  const resumed = Trainer.resume(dir, data, { steps: 2 * N });
-  assert.equal(resumed.loader.numChunks, nChunks);
-  await resumed.run();
-  const a = straight.history.loss, b = resumed.history.loss;
-  for (let i = 0; i < 2 * N; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-5, `step ${i + 1}: ${a[i]} vs ${b[i]}`);
-  // The plain layout reads the same windows in epoch 0 (the same losses), others after (the shift is not a no-op).
-  const plain = new Trainer(fresh('lstm', 0), vocab, data, { ...args, shiftWindows: false, steps: 2 * N });
-  await plain.run();
-  for (let i = 0; i < nChunks; i++) assert.ok(Math.abs(plain.history.loss[i] - a[i]) <= 1e-6, `epoch 0 step ${i + 1}`);
-  assert.ok(Math.abs(plain.history.loss[nChunks + 2] - a[nChunks + 2]) > 1e-4);
-  for (const t of [straight, first, resumed, plain]) t.dispose();
-});
-
 test('early stopping after `patience` validations without improvement', async () => {
   await useCpu();
   // A huge learning rate makes validation worse quickly.

@@ -68,7 +68,6 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('--hidden <n>', 'units per layer', intIn(1, 65536), 128)
     .option('--batch <n>', 'parallel streams per step', intIn(1, 1 << 20), 32)
     .option('--seq <n>', 'time steps per chunk (truncated BPTT length)', intIn(1, 1 << 20), 64)
-    .option('--shift-windows', 'read each epoch from a new offset in [0, --seq), so no byte keeps its place in the BPTT window (a regulariser; one chunk fewer an epoch)')
     .option('--steps <n>', 'optimizer steps (default 1000 unless --epochs is given)', positiveInt)
     .option('--epochs <x>', 'passes over the training data instead of --steps', numberIn(0, Infinity, { minExclusive: true }))
     .addOption(new Option('--optimizer <name>', 'optimizer').choices(['rmsprop', 'adam', 'adagrad']).default('rmsprop'))
@@ -91,7 +90,7 @@ export function buildProgram(exit: (code: number) => void): Command {
       'after',
       `
 A resumed run keeps the model and batch layout: --model, --activation, --layers, --hidden, --dropout, --weight-drop, --init,
---forget-bias, --batch, --seq, --shift-windows, --optimizer, --seed, --full-vocab must match the checkpoint if given (else exit 2); --steps,
+--forget-bias, --batch, --seq, --optimizer, --seed, --full-vocab must match the checkpoint if given (else exit 2); --steps,
 --epochs, --lr, --clip, --clip-mode, --eval-every, --patience, --checkpoint-every override.
 Ctrl-C stops after the current step, saves, and exits 130; a second Ctrl-C exits at once
 (the checkpoint on disk stays the last complete one).

@@ -34,8 +34,6 @@ export interface TrainOptions {
   hidden: number;
   batch: number;
   seq: number;
-  /** Each epoch reads the streams from a new offset (TrainArgs.shiftWindows). */
-  shiftWindows?: boolean;
   steps?: number;
   epochs?: number;
   optimizer: OptimizerName;
@@ -87,7 +85,6 @@ function conflictsWithCheckpoint(opts: TrainOptions, given: (k: keyof TrainOptio
     ['activation', 'activation', meta.model.activation ?? 'tanh'],
     ['batch', 'batch', saved.batchSize],
     ['seq', 'seq', saved.seqLength],
-    ['shiftWindows', 'shift-windows', saved.shiftWindows ?? false],
     ['optimizer', 'optimizer', saved.optimizer],
     ['seed', 'seed', saved.seed],
   ];
@@ -193,7 +190,6 @@ async function trainLocked(opts: TrainOptions, given: (k: keyof TrainOptions) =>
         ...common,
         batchSize: opts.batch,
         seqLength: opts.seq,
-        shiftWindows: Boolean(opts.shiftWindows),
         steps: opts.steps ?? (opts.epochs === undefined ? DEFAULT_STEPS : undefined),
         epochs: opts.epochs,
         optimizer: opts.optimizer,

@@ -30,8 +30,6 @@ export interface RecipeTrainArgs {
   /** From epoch lrAnnealAfter on, ×lrAnneal after every epoch instead of ×lrDecay (a faster final decay); absent = none. */
   lrAnneal?: number;
   lrAnnealAfter?: number;
-  /** Each epoch reads the streams from a new offset (TrainArgs.shiftWindows); absent = false. */
-  shiftWindows?: boolean;
   gradClip: number;
   evalEvery: number;
 }

@@ -3,9 +3,8 @@
  *
  * Step s reads chunk s mod numChunks of the batch layout. The final state of a chunk is carried
  * into the next one *detached* (no gradient crosses a chunk boundary) and reset to zero at the
- * start of every epoch (with `shiftWindows`, each epoch reads the streams from a new offset).
- * Everything a run depends on (weights, optimizer slots, step, RNG, the carried state, history)
- * is in the checkpoint, so N steps + resume + N steps = 2N steps.
+ * start of every epoch. Everything a run depends on (weights, optimizer slots, step, RNG, the
+ * carried state, history) is in the checkpoint, so N steps + resume + N steps = 2N steps.
  */
 import { createHash } from 'crypto';
 import * as path from 'path';
@@ -52,12 +51,6 @@ export interface TrainArgs {
   lrAnneal?: number;
   /** Epoch from which `lrAnneal` replaces `lrDecay`. */
   lrAnnealAfter?: number;
-  /**
-   * Read each epoch's streams from a new offset in [0, seqLength) (BatchLoader.epochOffset; epoch 0
-   * from 0), so a byte does not sit at the same place of its window every epoch: a regulariser for
-   * small corpora read many times (char-rnn: off). Costs one chunk an epoch. Default false.
-   */
-  shiftWindows?: boolean;
   /** Clip threshold; 0 = off. */
   gradClip?: number;
   /** 'norm' = global L2 norm (PyTorch's clip_grad_norm_), 'value' = clamp each entry (char-rnn). */
@@ -140,7 +133,6 @@ const DEFAULTS = {
   decayRate: 0.95,
   lrDecay: 0.97,
   lrDecayAfter: 10,
-  shiftWindows: false,
   gradClip: 5,
   clipMode: 'norm' as ClipMode,
   evalEvery: 0,
@@ -219,7 +211,7 @@ export class Trainer {
     if (vocab && vocab.size !== model.config.vocabSize) throw new UserError(`vocabulary has ${vocab.size} bytes, the model ${model.config.vocabSize}`);
     this.model = model;
     this.vocab = vocab;
-    this.loader = new BatchLoader(data.train, args.batchSize, args.seqLength, 'training data', args.shiftWindows ?? DEFAULTS.shiftWindows);
+    this.loader = new BatchLoader(data.train, args.batchSize, args.seqLength);
     const opt = args.optimizer ?? DEFAULTS.optimizer;
     if (!OPTIMIZERS.includes(opt)) throw new UserError(`unknown optimizer "${opt}": use ${OPTIMIZERS.join(', ')}`);
     let totalSteps: number;
@@ -293,7 +285,7 @@ export class Trainer {
       disposeState(this.carry);
       this.carry = undefined;
     }
-    const chunk = loader.chunk(c, loader.epochOffset(this.epoch)); // [batch, seqLength] ids
+    const chunk = loader.chunk(c);
     const B = loader.batchSize;
     const start = this.carry ?? model.zeroState(B);
     const params = model.namedParams();
