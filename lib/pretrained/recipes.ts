@@ -96,6 +96,10 @@ export const RECIPES: Recipe[] = [
     // Nor did training the epoch-15 weights on at a lower lr (5e-4, ×0.7 an epoch, a fresh Adam, dropout seed 2; a
     // scratch script): 1.5061, 1.5129, 1.5081, 1.5115 at its steps 55, 110, 165, 220, level with the 1.5101 it started
     // from (the spread of one run's evaluations is ±0.004 here); stopped after 25 min.
+    // Nor did reading each epoch's windows from a new offset (AWD-LSTM varies its BPTT length so that no byte keeps its
+    // place in the window; a trainer option tried and taken out again): on a 2×256 without dropout, the same seed and
+    // this schedule, 1.6080 against 1.6000 for the same windows every epoch after 12 epochs (both still falling; 49 min
+    // each, run side by side), behind or level at every half epoch from epoch 7.
     model: { modelType: 'lstm', hiddenSize: 512, numLayers: 2, dropout: 0.5, initScale: 1 / Math.sqrt(512), forgetBias: 0 },
     train: { batchSize: 64, seqLength: 100, epochs: 22, optimizer: 'adam', learningRate: 2e-3, lrDecay: 0.97, lrDecayAfter: 10, lrAnneal: 0.7, lrAnnealAfter: 19, gradClip: 5, evalEvery: 165 },
     features: ['column', 'inWord'],
@@ -107,7 +111,8 @@ export const RECIPES: Recipe[] = [
       '(1.545 at epoch 12, learning slower), fine-tuning the 2×384 weights with weight drop 0.2 and a restarted learning rate (1.519 after 2 epochs), ' +
       'continuing them at a constant learning rate with weight averaging (SWA: 1.513 after 1 and 2 epochs); in this recipe\'s run, a faster ' +
       'final decay (×0.7 an epoch from epoch 19) did not lower the held-out loss (1.522–1.532 after 1–3 epochs of it), nor did training the shipped weights on ' +
-      'at lr 5e-4 with a fresh optimizer (1.506–1.513 over 220 steps): from epoch ~13 it overfits the ' +
+      'at lr 5e-4 with a fresh optimizer (1.506–1.513 over 220 steps), nor reading each epoch\'s BPTT windows from a new offset (a 2×256 ' +
+      'without dropout: 1.608 against 1.600 after 12 epochs): from epoch ~13 it overfits the ' +
       '1 MB of text. Left to try: more regularisation than dropout 0.5 over a longer schedule (weight drop learned slower in 12 epochs), or ' +
       'another architecture (nanoGPT\'s character-level transformer reaches 1.47 on a GPU)',
   },
