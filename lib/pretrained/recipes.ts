@@ -99,7 +99,7 @@ export const RECIPES: Recipe[] = [
     // Nor did reading each epoch's windows from a new offset (AWD-LSTM varies its BPTT length so that no byte keeps its
     // place in the window; a trainer option tried and taken out again): on a 2×256 without dropout, the same seed and
     // this schedule, 1.6080 against 1.6000 for the same windows every epoch after 12 epochs (both still falling; 49 min
-    // each, run side by side), behind or level at every half epoch from epoch 7.
+    // each, run side by side), behind at every evaluation (each half epoch) from epoch 7 on.
     model: { modelType: 'lstm', hiddenSize: 512, numLayers: 2, dropout: 0.5, initScale: 1 / Math.sqrt(512), forgetBias: 0 },
     train: { batchSize: 64, seqLength: 100, epochs: 22, optimizer: 'adam', learningRate: 2e-3, lrDecay: 0.97, lrDecayAfter: 10, lrAnneal: 0.7, lrAnnealAfter: 19, gradClip: 5, evalEvery: 165 },
     features: ['column', 'inWord'],
