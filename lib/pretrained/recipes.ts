@@ -90,8 +90,9 @@ export const RECIPES: Recipe[] = [
     // epoch 18, the recipe took a final decay from epoch 19 (×0.7 an epoch; pretrain accepts a final decay added
     // before the run reaches it: the steps done were this recipe's). It did not help: held-out 1.5218, 1.5321, 1.5271
     // after 1, 2, 3 epochs of it (1.5289 before it) while the training loss (with dropout, the mean over an epoch) fell
-    // from 1.263 before it to 1.243, 1.227, 1.212: it overfits 1 MB from epoch ~13 on, dropout 0.5 and all. The recipe stopped at 22 epochs (set at step 3,526, in epoch 21; 3.4 h
-    // in all) and ships its best held-out loss, epoch 15's 1.5101 (chosen on the held-out text that measures it).
+    // from 1.263 before it to 1.243, 1.227, 1.212: it overfits 1 MB from epoch ~13 on, dropout 0.5 and all. The
+    // recipe stopped at 22 epochs (set at step 3,526, in epoch 21; 3.4 h in all) and ships its best held-out loss,
+    // epoch 15's 1.5101 (chosen on the held-out text that measures it).
     // Averaging saved weights did not beat it: epochs 14+15 1.5133, 15+22 1.5112, 14+15+22 1.5109 (a scratch script).
     // Nor did training the epoch-15 weights on at a lower lr (5e-4, ×0.7 an epoch, a fresh Adam, dropout seed 2; a
     // scratch script): 1.5061, 1.5129, 1.5081, 1.5115 at its steps 55, 110, 165, 220, level with the 1.5101 it started
