@@ -6,7 +6,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
 import { describeBackend, initBackend } from '../lib/backend/select';
-import { loadCheckpoint, partFile, readCheckpointMeta, saveCheckpoint } from '../lib/train/checkpoint';
+import { loadCheckpoint, modelTensors, partFile, readCheckpointMeta, saveCheckpoint } from '../lib/train/checkpoint';
+import { bestStepDir, keptBestSteps, meanWeights } from '../lib/train/average';
 import { Corpus, loadCorpus, sha256, splitCorpus } from '../lib/data/corpus';
 import { evaluateLoss } from '../lib/generate/evaluate';
 import { toBits } from '../lib/nn/loss';
@@ -19,7 +20,7 @@ import { record } from '../lib/toolkit/record';
 import { sample } from '../lib/generate/sample';
 import { ByteVocab } from '../lib/data/vocab';
 import { UserError } from '../lib/util/errors';
-import { WriteDtype } from '../lib/io/safetensors';
+import { NamedArray, WriteDtype } from '../lib/io/safetensors';
 import { readSittings, workDir } from './pretrain';
 
 /** Positions skipped at the start of the recorded held-out text (the state starts from zeros there). */
@@ -101,6 +102,28 @@ export function targetNotes(recipe: Recipe, m: ReturnType<typeof measure>, steps
   return notes;
 }
 
+/**
+ * For a recipe with `averageBest` k > 1: the mean of the weights of the run's last k new bests
+ * (bests/), the newest of which must be the best checkpoint's `bestStep`. Else undefined.
+ */
+export function averageBests(recipe: Recipe, dir: string, bestStep: number): { steps: number[]; weights: Map<string, NamedArray> } | undefined {
+  const k = recipe.averageBest ?? 1;
+  if (k <= 1) return undefined;
+  const bests = path.join(dir, 'bests');
+  const steps = keptBestSteps(bests).slice(-k);
+  const rel = path.relative(process.cwd(), bests) || bests;
+  if (steps.length < k || steps.at(-1) !== bestStep) {
+    throw new UserError(`${recipe.name}: the recipe averages the last ${k} best weights but ${rel}/ keeps ${steps.length ? `steps ${steps.join(', ')}` : 'none'}${steps.length && steps.at(-1) !== bestStep ? ` (the best is step ${bestStep})` : ''}: train on until ${k} evaluations have set a new best`);
+  }
+  const sets = steps.map((s) => {
+    const c = loadCheckpoint(path.join(bests, bestStepDir(s)));
+    const w = modelTensors(c.model);
+    c.model.dispose();
+    return w;
+  });
+  return { steps, weights: meanWeights(sets) };
+}
+
 export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
   const info = await initBackend();
   const dir = workDir(recipe.name);
@@ -109,6 +132,10 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
   const trainMeta = readCheckpointMeta(path.join(dir, 'train'));
   const training = trainMeta.training as { step: number; args: { totalSteps: number }; history: { val: { step: number; loss: number }[] } };
   const best = loadCheckpoint(from);
+  // The best checkpoint records the step it was taken at (weights only: not resumable).
+  const bestStep = (readCheckpointMeta(from).training as { step?: number } | undefined)?.step ?? training.step;
+  const averaged = averageBests(recipe, dir, bestStep);
+  if (averaged) best.model.setWeights(averaged.weights);
   const { corpus, val } = await heldOutText(recipe);
   const sittings = readSittings(recipe.name);
   const seconds = sittings.reduce((s, x) => s + x.seconds, 0);
@@ -124,8 +151,6 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
   const prime = SAMPLE_PRIMES[recipe.name] ?? '\n';
   const text = sample(model, vocab, { length: 600, temperature: 0.8, seed: 0, prime }).toString('latin1');
   const weightsFile = partFile(readCheckpointMeta(out), 'model')!;
-  // The best checkpoint records the step it was taken at (weights only: not resumable).
-  const bestStep = (readCheckpointMeta(from).training as { step?: number } | undefined)?.step ?? training.step;
   const trainBytes = corpus.data.length - val.length;
   const card: ModelCard = {
     name: recipe.name,
@@ -136,6 +161,7 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
     command: `npm run pretrain -- ${recipe.name}`,
     parameters: model.numParams(),
     steps: bestStep,
+    ...(averaged ? { averagedSteps: averaged.steps } : {}),
     trainedSteps: training.step,
     totalSteps: training.args.totalSteps,
     epochs: epochsOf(bestStep, trainBytes, recipe),

@@ -13,7 +13,8 @@
  *                                            yet; the card keeps the recipe that made its weights)
  *
  * Work files live in runs/pretrain/NAME/: train/ (the resumable checkpoint, saved every
- * validation and at the end of a sitting), best/ (weights of the best validation so far),
+ * validation and at the end of a sitting), best/ (weights of the best validation so far), bests/
+ * (the weights of the last few validations that set a new best, for `averageBest`),
  * sittings.json (one entry per sitting: commit, start, seconds, steps, bytes/s). Ctrl-C or
  * SIGTERM stops after the current step and saves; the next call continues exactly. (package.json
  * runs this with `node --import tsx`, not the tsx command: that one forwards a signal to a child
@@ -36,6 +37,10 @@ import { exportShipped, refreshCard, writeModelsReadme } from './pretrain-export
 import { writeDirAtomic } from '../lib/io/atomic';
 import { LockedError, lockCheckpointDir } from '../lib/io/lock';
 import { modelsDir } from '../lib/pretrained/load';
+import { bestStepDir, pruneBests } from '../lib/train/average';
+
+/** How many of a run's latest new-best weights it keeps in bests/ (at least; more if a recipe averages more). */
+export const BESTS_KEPT = 4;
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -159,6 +164,7 @@ export async function trainRecipe(recipe: Recipe, minutes: number, maxSteps = In
   const dir = workDir(recipe.name);
   const trainDir = path.join(dir, 'train');
   const bestDir = path.join(dir, 'best');
+  const bestsDir = path.join(dir, 'bests');
   fs.mkdirSync(dir, { recursive: true });
   let stop = false;
   onStopSignals({
@@ -178,6 +184,9 @@ export async function trainRecipe(recipe: Recipe, minutes: number, maxSteps = In
     onProgress: (p: import('../lib/train/trainer').TrainProgress) => {
       if (p.event !== 'step' && p.valLoss !== undefined && p.valLoss === trainer.bestValLoss && trainer.history.val.at(-1)?.step === p.step) {
         saveCheckpoint(bestDir, { model: trainer.model, vocab: trainer.vocab!, training: { step: p.step, valLoss: p.valLoss } });
+        // The last few new bests as well, for a recipe that ships their mean (`averageBest`).
+        saveCheckpoint(path.join(bestsDir, bestStepDir(p.step)), { model: trainer.model, vocab: trainer.vocab!, training: { step: p.step, valLoss: p.valLoss } });
+        pruneBests(bestsDir, Math.max(BESTS_KEPT, recipe.averageBest ?? 1));
       }
       if (p.event !== 'step' || p.step % 20 === 0) {
         const val = p.valLoss !== undefined ? ` val ${p.valLoss.toFixed(4)}` : '';

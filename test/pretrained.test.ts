@@ -8,11 +8,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { spawn, spawnSync } from 'child_process';
 import { evaluateLoss, initBackend, sha256 } from '../lib';
-import { listPretrained, loadPretrained, modelsDir } from '../lib/pretrained/load';
-import { findRecipe, RECIPES } from '../lib/pretrained/recipes';
-import { heldOutText, measure, refreshCard, targetNotes } from '../scripts/pretrain-export';
-import { assertRunOfRecipe } from '../scripts/pretrain';
-import { CheckpointMeta, readCheckpointMeta } from '../lib/train/checkpoint';
+import { cardRows, listPretrained, loadPretrained, modelsDir } from '../lib/pretrained/load';
+import { findRecipe, Recipe, RECIPES } from '../lib/pretrained/recipes';
+import { exportShipped, heldOutText, measure, refreshCard, targetNotes } from '../scripts/pretrain-export';
+import { assertRunOfRecipe, BESTS_KEPT, trainRecipe } from '../scripts/pretrain';
+import { CheckpointMeta, loadCheckpoint, modelTensors, readCheckpointMeta } from '../lib/train/checkpoint';
+import { bestStepDir, keptBestSteps, meanWeights } from '../lib/train/average';
+import { UserError } from '../lib/util/errors';
 import { tmpDir } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -276,4 +278,60 @@ test('--ship-resume alone ships the run in progress and leaves the shipped weigh
   assert.equal(JSON.parse(fs.readFileSync(path.join(resume, 'sittings.json'), 'utf8')).length, 1);
   for (const [f, bytes] of before) assert.ok(fs.readFileSync(path.join(models, name, f)).equals(bytes), `${f} changed`);
   assert.match(fs.readFileSync(path.join(models, 'README.md'), 'utf8'), new RegExp(`A run of the current recipe is in progress: step 2 of [0-9,]+, shipped in \`models/${name}/resume/\``));
+});
+
+test('a recipe with averageBest ships the mean of its run\'s last new-best weights, and says so on its card', async () => {
+  const work = tmpDir();
+  const models = tmpDir();
+  const saved = { work: process.env.UNREASONABLE_PRETRAIN_DIR, models: process.env.UNREASONABLE_MODELS };
+  process.env.UNREASONABLE_PRETRAIN_DIR = work;
+  process.env.UNREASONABLE_MODELS = models;
+  try {
+    await initBackend();
+    // A tiny model on an offline corpus, evaluated every step: its held-out loss falls from the start, so most steps set a new best.
+    const base = RECIPES.find((r) => r.corpus === 'moby-dick')!;
+    const recipe: Recipe = {
+      ...base,
+      name: 'tiny-averaged',
+      averageBest: 2,
+      model: { ...base.model, hiddenSize: 16, numLayers: 1, dropout: 0 },
+      train: { ...base.train, batchSize: 4, seqLength: 16, learningRate: 1e-2, evalEvery: 1 },
+      features: ['inQuotes'],
+      featureBytes: 2000,
+      targets: {},
+    };
+    await trainRecipe(recipe, 5, 7);
+    const dir = path.join(work, recipe.name);
+    const kept = keptBestSteps(path.join(dir, 'bests'));
+    const val = (readCheckpointMeta(path.join(dir, 'train')).training as { history: { val: { step: number; loss: number }[] } }).history.val;
+    const newBests = val.filter((v, i) => val.slice(0, i).every((u) => u.loss > v.loss)).map((v) => v.step);
+    assert.ok(newBests.length >= 3, `too few new bests to test with: ${newBests}`);
+    assert.deepEqual(kept, newBests.slice(-BESTS_KEPT), 'bests/ keeps the newest new bests');
+    const card = await exportShipped(recipe);
+    const [a, b] = newBests.slice(-2);
+    assert.deepEqual(card.averagedSteps, [a, b]);
+    assert.equal(card.steps, b);
+    // The card's loss is the mean weights' (as shipped, in half precision): not either checkpoint's own.
+    const load = (s: number) => loadCheckpoint(path.join(dir, 'bests', bestStepDir(s)));
+    const [ca, cb] = [load(a), load(b)];
+    const { val: text } = await heldOutText(recipe);
+    const own = [evaluateLoss(ca.model, ca.vocab.encode(text)), evaluateLoss(cb.model, cb.vocab.encode(text))];
+    ca.model.setWeights(meanWeights([modelTensors(ca.model), modelTensors(cb.model)]));
+    const mean = evaluateLoss(ca.model, ca.vocab.encode(text));
+    ca.model.dispose();
+    cb.model.dispose();
+    assert.ok(Math.abs(card.validation.loss - mean) < 1e-3, `card ${card.validation.loss}, mean weights ${mean}`);
+    assert.ok(own.every((l) => Math.abs(l - mean) > 1e-3), `the mean reads ${mean}, the checkpoints ${own}: the test cannot tell them apart`);
+    assert.match(cardRows(card).find((r) => r.field === 'weights')!.value, new RegExp(`^the mean of the weights at steps ${a}, ${b} `));
+    // Fewer kept bests than the recipe averages: a one-line error, nothing exported.
+    const cardFile = path.join(models, recipe.name, 'card.json');
+    const before = fs.readFileSync(cardFile, 'utf8');
+    await assert.rejects(exportShipped({ ...recipe, averageBest: BESTS_KEPT + 1 }), (e: Error) => e instanceof UserError && /averages the last 5 best weights but .*bests\/ keeps steps [0-9, ]+: train on until 5 evaluations have set a new best$/.test(e.message));
+    assert.equal(fs.readFileSync(cardFile, 'utf8'), before);
+  } finally {
+    for (const [k, v] of [['UNREASONABLE_PRETRAIN_DIR', saved.work], ['UNREASONABLE_MODELS', saved.models]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 });

@@ -48,6 +48,12 @@ export interface Recipe {
   train: RecipeTrainArgs;
   /** Text features (neurons.ts FEATURES) whose best single unit the card reports. */
   features: string[];
+  /**
+   * Checkpoint averaging: the shipped weights are the mean of the weights of the run's last
+   * `averageBest` evaluations that set a new best held-out loss (kept in runs/pretrain/NAME/bests/);
+   * absent = 1, the best weights alone.
+   */
+  averageBest?: number;
   /** Held-out bytes recorded for the feature search (the start of the validation text). */
   featureBytes: number;
   /** What the model is meant to reach (issue targets): held-out loss at most, best |r| per feature at least. */
