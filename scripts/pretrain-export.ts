@@ -7,7 +7,6 @@ import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
 import { describeBackend, initBackend } from '../lib/backend/select';
 import { loadCheckpoint, modelTensors, partFile, readCheckpointMeta, saveCheckpoint } from '../lib/train/checkpoint';
-import { bestStepDir, keptBestSteps, meanWeights } from '../lib/train/average';
 import { Corpus, loadCorpus, sha256, splitCorpus } from '../lib/data/corpus';
 import { evaluateLoss } from '../lib/generate/evaluate';
 import { toBits } from '../lib/nn/loss';
@@ -20,8 +19,8 @@ import { record } from '../lib/toolkit/record';
 import { sample } from '../lib/generate/sample';
 import { ByteVocab } from '../lib/data/vocab';
 import { UserError } from '../lib/util/errors';
-import { NamedArray, WriteDtype } from '../lib/io/safetensors';
-import { readSittings, workDir } from './pretrain';
+import { WriteDtype } from '../lib/io/safetensors';
+import { readMeanRecord, readSittings, workDir } from './pretrain';
 
 /** Positions skipped at the start of the recorded held-out text (the state starts from zeros there). */
 export const FEATURE_FROM = 200;
@@ -102,28 +101,6 @@ export function targetNotes(recipe: Recipe, m: ReturnType<typeof measure>, steps
   return notes;
 }
 
-/**
- * For a recipe with `averageBest` k > 1: the mean of the weights of the run's last k new bests
- * (bests/), the newest of which must be the best checkpoint's `bestStep`. Else undefined.
- */
-export function averageBests(recipe: Recipe, dir: string, bestStep: number): { steps: number[]; weights: Map<string, NamedArray> } | undefined {
-  const k = recipe.averageBest ?? 1;
-  if (k <= 1) return undefined;
-  const bests = path.join(dir, 'bests');
-  const steps = keptBestSteps(bests).slice(-k);
-  const rel = path.relative(process.cwd(), bests) || bests;
-  if (steps.length < k || steps.at(-1) !== bestStep) {
-    throw new UserError(`${recipe.name}: the recipe averages the last ${k} best weights but ${rel}/ keeps ${steps.length ? `steps ${steps.join(', ')}` : 'none'}${steps.length && steps.at(-1) !== bestStep ? ` (the best is step ${bestStep})` : ''}: train on until ${k} evaluations have set a new best`);
-  }
-  const sets = steps.map((s) => {
-    const c = loadCheckpoint(path.join(bests, bestStepDir(s)));
-    const w = modelTensors(c.model);
-    c.model.dispose();
-    return w;
-  });
-  return { steps, weights: meanWeights(sets) };
-}
-
 export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
   const info = await initBackend();
   const dir = workDir(recipe.name);
@@ -134,8 +111,17 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
   const best = loadCheckpoint(from);
   // The best checkpoint records the step it was taken at (weights only: not resumable).
   const bestStep = (readCheckpointMeta(from).training as { step?: number } | undefined)?.step ?? training.step;
-  const averaged = averageBests(recipe, dir, bestStep);
-  if (averaged) best.model.setWeights(averaged.weights);
+  // A recipe with averageLast: the run's best window mean (mean/), when it reads lower than the best single evaluation.
+  const mean = (recipe.averageLast ?? 1) > 1 ? readMeanRecord(dir) : undefined;
+  const bestLoss = (readCheckpointMeta(from).training as { valLoss?: number } | undefined)?.valLoss ?? Infinity;
+  const averaged = mean && mean.valLoss < bestLoss ? mean.steps : undefined;
+  if (averaged) {
+    const m = loadCheckpoint(path.join(dir, 'mean'));
+    best.model.setWeights(modelTensors(m.model));
+    m.model.dispose();
+  }
+  if (mean) console.error(`${recipe.name}: the best window mean (steps ${mean.steps.join(', ')}) read ${mean.valLoss.toFixed(4)}, the best evaluation (step ${bestStep}) ${bestLoss.toFixed(4)}: exporting ${averaged ? 'the mean' : 'the best evaluation'}`);
+  const shippedStep = averaged ? averaged.at(-1)! : bestStep;
   const { corpus, val } = await heldOutText(recipe);
   const sittings = readSittings(recipe.name);
   const seconds = sittings.reduce((s, x) => s + x.seconds, 0);
@@ -160,11 +146,11 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
     recipe,
     command: `npm run pretrain -- ${recipe.name}`,
     parameters: model.numParams(),
-    steps: bestStep,
-    ...(averaged ? { averagedSteps: averaged.steps } : {}),
+    steps: shippedStep,
+    ...(averaged ? { averagedSteps: averaged } : {}),
     trainedSteps: training.step,
     totalSteps: training.args.totalSteps,
-    epochs: epochsOf(bestStep, trainBytes, recipe),
+    epochs: epochsOf(shippedStep, trainBytes, recipe),
     wallClockSeconds: seconds,
     bytesPerSec: seconds > 0 ? Math.round(bytes / seconds) : 0,
     backend: sittings.at(-1)?.backend ?? describeBackend(info),
@@ -175,7 +161,7 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
     featureFrom: FEATURE_FROM,
     samplePrime: prime,
     sample: text,
-    notes: targetNotes(recipe, m, training.step, training.args.totalSteps, seconds, epochsOf(training.step, trainBytes, recipe), bestStep, resumeShipped(recipe.name)),
+    notes: targetNotes(recipe, m, training.step, training.args.totalSteps, seconds, epochsOf(training.step, trainBytes, recipe), shippedStep, resumeShipped(recipe.name)),
     history: training.history.val.map((v) => ({ step: v.step, loss: Number(v.loss.toFixed(4)) })),
     weights: { file: weightsFile, bytes: fs.statSync(path.join(out, weightsFile)).size, dtype: SHIPPED_DTYPE },
   };

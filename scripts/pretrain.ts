@@ -13,8 +13,8 @@
  *                                            yet; the card keeps the recipe that made its weights)
  *
  * Work files live in runs/pretrain/NAME/: train/ (the resumable checkpoint, saved every
- * validation and at the end of a sitting), best/ (weights of the best validation so far), bests/
- * (the weights of the last few validations that set a new best, for `averageBest`),
+ * validation and at the end of a sitting), best/ (weights of the best validation so far), for a
+ * recipe with `averageLast` evals/ (the last evaluations' weights) and mean/ (their best mean),
  * sittings.json (one entry per sitting: commit, start, seconds, steps, bytes/s). Ctrl-C or
  * SIGTERM stops after the current step and saves; the next call continues exactly. (package.json
  * runs this with `node --import tsx`, not the tsx command: that one forwards a signal to a child
@@ -24,7 +24,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { execSync } from 'child_process';
 import { describeBackend, initBackend } from '../lib/backend/select';
-import { CheckpointMeta, readCheckpointMeta, saveCheckpoint } from '../lib/train/checkpoint';
+import { CheckpointMeta, loadCheckpoint, modelTensors, readCheckpointMeta, saveCheckpoint } from '../lib/train/checkpoint';
 import { loadCorpus, splitCorpus } from '../lib/data/corpus';
 import { UserError } from '../lib/util/errors';
 import { onStopSignals } from '../lib/util/signals';
@@ -37,10 +37,51 @@ import { exportShipped, refreshCard, writeModelsReadme } from './pretrain-export
 import { writeDirAtomic } from '../lib/io/atomic';
 import { LockedError, lockCheckpointDir } from '../lib/io/lock';
 import { modelsDir } from '../lib/pretrained/load';
-import { bestStepDir, pruneBests } from '../lib/train/average';
+import { evalStepDir, keptEvals, meanWeights, pruneEvals } from '../lib/train/average';
 
-/** How many of a run's latest new-best weights it keeps in bests/ (at least; more if a recipe averages more). */
-export const BESTS_KEPT = 4;
+/** What mean/checkpoint.json records: the steps averaged and the mean's held-out loss. */
+export interface MeanRecord {
+  steps: number[];
+  valLoss: number;
+}
+
+/** The run's best window mean so far (mean/), if any. */
+export function readMeanRecord(dir: string): MeanRecord | undefined {
+  const f = path.join(dir, 'mean', 'checkpoint.json');
+  return fs.existsSync(f) ? ((readCheckpointMeta(path.join(dir, 'mean')).training as unknown) as MeanRecord) : undefined;
+}
+
+/**
+ * A recipe's `averageLast` k: keep this evaluation's weights in evals/ (the last k), evaluate the mean
+ * of the last k evaluations' weights as the trainer evaluates its own, and keep it in mean/ when it
+ * reads lower than the window kept there.
+ */
+function averageWindow(recipe: Recipe, dir: string, trainer: Trainer, step: number, valLoss: number): void {
+  const k = recipe.averageLast!;
+  const evals = path.join(dir, 'evals');
+  saveCheckpoint(path.join(evals, evalStepDir(step)), { model: trainer.model, vocab: trainer.vocab!, training: { step, valLoss } });
+  pruneEvals(evals, k);
+  const steps = keptEvals(evals);
+  // The window: the run's last k evaluations, all kept (a run resumed from before one lacks it for a while).
+  if (steps.join() !== trainer.history.val.slice(-k).map((v) => v.step).join() || steps.length < k) return;
+  const sets = steps.map((s) => {
+    const c = loadCheckpoint(path.join(evals, evalStepDir(s)));
+    const w = modelTensors(c.model);
+    c.model.dispose();
+    return w;
+  });
+  const mean = new CharModel(trainer.model.config);
+  try {
+    mean.setWeights(meanWeights(sets));
+    const loss = trainer.evaluateModel(mean);
+    const kept = readMeanRecord(dir);
+    const better = !kept || loss < kept.valLoss;
+    console.error(`${recipe.name} step ${step}: the mean of the weights at steps ${steps.join(', ')} reads ${loss.toFixed(4)}${better ? ' (the lowest window yet: kept in mean/)' : ''}`);
+    if (better) saveCheckpoint(path.join(dir, 'mean'), { model: mean, vocab: trainer.vocab!, training: { steps, valLoss: loss } as unknown as Record<string, unknown> });
+  } finally {
+    mean.dispose();
+  }
+}
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -164,7 +205,6 @@ export async function trainRecipe(recipe: Recipe, minutes: number, maxSteps = In
   const dir = workDir(recipe.name);
   const trainDir = path.join(dir, 'train');
   const bestDir = path.join(dir, 'best');
-  const bestsDir = path.join(dir, 'bests');
   fs.mkdirSync(dir, { recursive: true });
   let stop = false;
   onStopSignals({
@@ -176,6 +216,7 @@ export async function trainRecipe(recipe: Recipe, minutes: number, maxSteps = In
   });
   let trainer: Trainer;
   let fromStep = Infinity;
+  let averagedAt = -1;
   const hooks = {
     maxSeconds: minutes * 60,
     // A resumable checkpoint every 20 steps as well (a crash loses at most that).
@@ -184,9 +225,11 @@ export async function trainRecipe(recipe: Recipe, minutes: number, maxSteps = In
     onProgress: (p: import('../lib/train/trainer').TrainProgress) => {
       if (p.event !== 'step' && p.valLoss !== undefined && p.valLoss === trainer.bestValLoss && trainer.history.val.at(-1)?.step === p.step) {
         saveCheckpoint(bestDir, { model: trainer.model, vocab: trainer.vocab!, training: { step: p.step, valLoss: p.valLoss } });
-        // The last few new bests as well, for a recipe that ships their mean (`averageBest`).
-        saveCheckpoint(path.join(bestsDir, bestStepDir(p.step)), { model: trainer.model, vocab: trainer.vocab!, training: { step: p.step, valLoss: p.valLoss } });
-        pruneBests(bestsDir, Math.max(BESTS_KEPT, recipe.averageBest ?? 1));
+      }
+      // (The 'done' event repeats the last evaluation when it was at the last step: one window per evaluation.)
+      if (p.event !== 'step' && p.valLoss !== undefined && trainer.history.val.at(-1)?.step === p.step && (recipe.averageLast ?? 1) > 1 && p.step !== averagedAt) {
+        averagedAt = p.step;
+        averageWindow(recipe, dir, trainer, p.step, p.valLoss);
       }
       if (p.event !== 'step' || p.step % 20 === 0) {
         const val = p.valLoss !== undefined ? ` val ${p.valLoss.toFixed(4)}` : '';

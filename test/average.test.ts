@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { bestStepDir, keptBestSteps, meanWeights, pruneBests } from '../lib/train/average';
+import { evalStepDir, keptEvals, meanWeights, pruneEvals } from '../lib/train/average';
 import { NamedArray } from '../lib/io/safetensors';
 import { randomArray, tmpDir } from './helpers';
 
@@ -35,19 +35,19 @@ test('meanWeights refuses sets that do not match, in one line', () => {
   assert.throws(() => meanWeights([a, set([['w', [2], Float32Array.of(1, 2)], ['v', [1], Float32Array.of(0)]])]), { message: 'meanWeights: weight set 1 has 2 tensors, the first 1' });
 });
 
-test('a run keeps its latest new bests: listed oldest first, pruned to the newest k, half-written ones ignored', () => {
+test('a run keeps its last evaluations: listed oldest first, pruned to the newest k, half-written ones ignored', () => {
   const dir = tmpDir();
-  assert.deepEqual(keptBestSteps(path.join(dir, 'none')), []);
+  assert.deepEqual(keptEvals(path.join(dir, 'none')), []);
   for (const s of [40, 5, 1200, 300]) {
-    fs.mkdirSync(path.join(dir, bestStepDir(s)));
-    fs.writeFileSync(path.join(dir, bestStepDir(s), 'checkpoint.json'), '{}');
+    fs.mkdirSync(path.join(dir, evalStepDir(s)));
+    fs.writeFileSync(path.join(dir, evalStepDir(s), 'checkpoint.json'), '{}');
   }
-  fs.mkdirSync(path.join(dir, bestStepDir(2000))); // no checkpoint.json: not a kept best
+  fs.mkdirSync(path.join(dir, evalStepDir(2000))); // no checkpoint.json: not kept
   fs.mkdirSync(path.join(dir, 'other'));
-  assert.deepEqual(keptBestSteps(dir), [5, 40, 300, 1200]);
-  pruneBests(dir, 2);
-  assert.deepEqual(keptBestSteps(dir), [300, 1200]);
+  assert.deepEqual(keptEvals(dir), [5, 40, 300, 1200]);
+  pruneEvals(dir, 2);
+  assert.deepEqual(keptEvals(dir), [300, 1200]);
   assert.ok(fs.existsSync(path.join(dir, 'other')), 'pruning removed something else');
-  pruneBests(dir, 5);
-  assert.deepEqual(keptBestSteps(dir), [300, 1200]);
+  pruneEvals(dir, 5);
+  assert.deepEqual(keptEvals(dir), [300, 1200]);
 });

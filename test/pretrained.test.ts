@@ -11,11 +11,10 @@ import { evaluateLoss, initBackend, sha256 } from '../lib';
 import { cardRows, listPretrained, loadPretrained, modelsDir } from '../lib/pretrained/load';
 import { findRecipe, Recipe, RECIPES } from '../lib/pretrained/recipes';
 import { exportShipped, heldOutText, measure, refreshCard, targetNotes } from '../scripts/pretrain-export';
-import { assertRunOfRecipe, BESTS_KEPT, trainRecipe } from '../scripts/pretrain';
+import { assertRunOfRecipe, readMeanRecord, trainRecipe } from '../scripts/pretrain';
 import { CheckpointMeta, loadCheckpoint, modelTensors, readCheckpointMeta } from '../lib/train/checkpoint';
-import { bestStepDir, keptBestSteps, meanWeights } from '../lib/train/average';
-import { UserError } from '../lib/util/errors';
-import { tmpDir } from './helpers';
+import { keptEvals, meanWeights } from '../lib/train/average';
+import { maxAbsDiff, tmpDir } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'bin/unreasonable.js');
@@ -70,6 +69,13 @@ for (const name of shipped) {
     assert.ok(card.commits.length > 0 && card.commits.every((c) => /^[0-9a-f]{7,40}(\+changes)?$/.test(c)), `commits: ${card.commits}`);
     assert.deepEqual(Object.keys(card.features).sort(), [...recipe.features].sort());
     assert.ok(card.sample.length > 100);
+    if (card.averagedSteps) {
+      // Averaged weights: the card's recipe's window of consecutive evaluations, ending at the step it states.
+      const at = card.history.findIndex((h) => h.step === card.averagedSteps![0]);
+      assert.equal(card.averagedSteps.length, card.recipe.averageLast);
+      assert.deepEqual(card.history.slice(at, at + card.averagedSteps.length).map((h) => h.step), card.averagedSteps, 'not consecutive evaluations');
+      assert.equal(card.averagedSteps.at(-1), card.steps);
+    }
     const { modelType, hiddenSize, numLayers, dropout } = model.config;
     const made = card.recipe.model; // the weights are what the card's recipe says
     assert.deepEqual({ modelType, hiddenSize, numLayers, dropout }, { modelType: made.modelType, hiddenSize: made.hiddenSize, numLayers: made.numLayers, dropout: made.dropout });
@@ -280,7 +286,7 @@ test('--ship-resume alone ships the run in progress and leaves the shipped weigh
   assert.match(fs.readFileSync(path.join(models, 'README.md'), 'utf8'), new RegExp(`A run of the current recipe is in progress: step 2 of [0-9,]+, shipped in \`models/${name}/resume/\``));
 });
 
-test('a recipe with averageBest ships the mean of its run\'s last new-best weights, and says so on its card', async () => {
+test('a recipe with averageLast keeps its best window mean as it trains, and ships it when it reads lower than the best evaluation', async () => {
   const work = tmpDir();
   const models = tmpDir();
   const saved = { work: process.env.UNREASONABLE_PRETRAIN_DIR, models: process.env.UNREASONABLE_MODELS };
@@ -288,46 +294,71 @@ test('a recipe with averageBest ships the mean of its run\'s last new-best weigh
   process.env.UNREASONABLE_MODELS = models;
   try {
     await initBackend();
-    // A tiny model on an offline corpus, evaluated every step: its held-out loss falls from the start, so most steps set a new best.
+    // A tiny model on an offline corpus, evaluated every step.
     const base = RECIPES.find((r) => r.corpus === 'moby-dick')!;
     const recipe: Recipe = {
       ...base,
       name: 'tiny-averaged',
-      averageBest: 2,
+      averageLast: 2,
       model: { ...base.model, hiddenSize: 16, numLayers: 1, dropout: 0 },
       train: { ...base.train, batchSize: 4, seqLength: 16, learningRate: 1e-2, evalEvery: 1 },
       features: ['inQuotes'],
       featureBytes: 2000,
       targets: {},
     };
-    await trainRecipe(recipe, 5, 7);
+    await trainRecipe(recipe, 5, 5);
     const dir = path.join(work, recipe.name);
-    const kept = keptBestSteps(path.join(dir, 'bests'));
-    const val = (readCheckpointMeta(path.join(dir, 'train')).training as { history: { val: { step: number; loss: number }[] } }).history.val;
-    const newBests = val.filter((v, i) => val.slice(0, i).every((u) => u.loss > v.loss)).map((v) => v.step);
-    assert.ok(newBests.length >= 3, `too few new bests to test with: ${newBests}`);
-    assert.deepEqual(kept, newBests.slice(-BESTS_KEPT), 'bests/ keeps the newest new bests');
-    const card = await exportShipped(recipe);
-    const [a, b] = newBests.slice(-2);
-    assert.deepEqual(card.averagedSteps, [a, b]);
-    assert.equal(card.steps, b);
-    // The card's loss is the mean weights' (as shipped, in half precision): not either checkpoint's own.
-    const load = (s: number) => loadCheckpoint(path.join(dir, 'bests', bestStepDir(s)));
-    const [ca, cb] = [load(a), load(b)];
+    const history = () => (readCheckpointMeta(path.join(dir, 'train')).training as { history: { val: { step: number; loss: number }[] } }).history.val;
+    assert.deepEqual(history().map((v) => v.step), [1, 2, 3, 4, 5]);
+    // evals/ keeps the last 2 evaluations' weights; mean/ the window whose mean read lowest, with that reading.
+    assert.deepEqual(keptEvals(path.join(dir, 'evals')), [4, 5]);
+    const load = (d: string) => loadCheckpoint(path.join(dir, d));
     const { val: text } = await heldOutText(recipe);
-    const own = [evaluateLoss(ca.model, ca.vocab.encode(text)), evaluateLoss(cb.model, cb.vocab.encode(text))];
-    ca.model.setWeights(meanWeights([modelTensors(ca.model), modelTensors(cb.model)]));
-    const mean = evaluateLoss(ca.model, ca.vocab.encode(text));
-    ca.model.dispose();
-    cb.model.dispose();
-    assert.ok(Math.abs(card.validation.loss - mean) < 1e-3, `card ${card.validation.loss}, mean weights ${mean}`);
-    assert.ok(own.every((l) => Math.abs(l - mean) > 1e-3), `the mean reads ${mean}, the checkpoints ${own}: the test cannot tell them apart`);
-    assert.match(cardRows(card).find((r) => r.field === 'weights')!.value, new RegExp(`^the mean of the weights at steps ${a}, ${b} `));
-    // Fewer kept bests than the recipe averages: a one-line error, nothing exported.
-    const cardFile = path.join(models, recipe.name, 'card.json');
-    const before = fs.readFileSync(cardFile, 'utf8');
-    await assert.rejects(exportShipped({ ...recipe, averageBest: BESTS_KEPT + 1 }), (e: Error) => e instanceof UserError && /averages the last 5 best weights but .*bests\/ keeps steps [0-9, ]+: train on until 5 evaluations have set a new best$/.test(e.message));
-    assert.equal(fs.readFileSync(cardFile, 'utf8'), before);
+    const streams = { batchSize: recipe.train.batchSize, seqLength: recipe.train.seqLength };
+    const mean = readMeanRecord(dir)!;
+    assert.equal(mean.steps.length, 2);
+    assert.equal(mean.steps[1] - mean.steps[0], 1, `not consecutive evaluations: ${mean.steps}`);
+    const m = load('mean');
+    assert.ok(Math.abs(evaluateLoss(m.model, m.vocab.encode(text), streams) - mean.valLoss) < 1e-6);
+    m.model.dispose();
+    // The last window is one of those compared: its mean reads no lower than the one kept.
+    const [e4, e5] = [load('evals/step-00000004'), load('evals/step-00000005')];
+    e4.model.setWeights(meanWeights([modelTensors(e4.model), modelTensors(e5.model)]));
+    const last = evaluateLoss(e4.model, e4.vocab.encode(text), streams);
+    assert.ok(last >= mean.valLoss - 1e-6, `the last window reads ${last}, mean/ ${mean.valLoss}`);
+    // A second sitting continues the windows across the resume.
+    await trainRecipe(recipe, 5, 2);
+    assert.deepEqual(keptEvals(path.join(dir, 'evals')), [6, 7]);
+    assert.ok(readMeanRecord(dir)!.valLoss <= mean.valLoss);
+    // (Seeded, its loss still falling: the last window is the lowest.) mean/ holds the element-wise mean of those evaluations' weights.
+    assert.deepEqual(readMeanRecord(dir)!.steps, [6, 7]);
+    const [e6, e7, mw] = [load('evals/step-00000006'), load('evals/step-00000007'), load('mean')];
+    const want = meanWeights([modelTensors(e6.model), modelTensors(e7.model)]);
+    for (const [name, got] of modelTensors(mw.model)) assert.ok(maxAbsDiff(got.data, want.get(name)!.data) < 1e-7, name);
+    for (const c of [e6, e7, mw]) c.model.dispose();
+    // The export ships the mean when it reads lower than the best evaluation (pretended here), else the best evaluation.
+    const meanMeta = path.join(dir, 'mean', 'checkpoint.json');
+    const ck = JSON.parse(fs.readFileSync(meanMeta, 'utf8'));
+    const asMean = async (valLoss: number) => {
+      fs.writeFileSync(meanMeta, JSON.stringify({ ...ck, training: { ...ck.training, valLoss } }));
+      return exportShipped(recipe);
+    };
+    const one = await asMean(0);
+    assert.deepEqual(one.averagedSteps, ck.training.steps);
+    assert.equal(one.steps, ck.training.steps[1]);
+    const w = load('mean');
+    assert.ok(Math.abs(evaluateLoss(w.model, w.vocab.encode(text)) - one.validation.loss) < 1e-3, 'the card measures the mean weights');
+    w.model.dispose();
+    assert.match(cardRows(one).find((r) => r.field === 'weights')!.value, new RegExp(`^the mean of the weights at steps ${ck.training.steps.join(', ')} \\(2 consecutive evaluations: `));
+    const other = await asMean(99);
+    assert.equal(other.averagedSteps, undefined);
+    assert.equal(other.steps, (readCheckpointMeta(path.join(dir, 'best')).training as { step: number }).step);
+    assert.equal(cardRows(other).find((r) => r.field === 'weights'), undefined);
+    const b = load('best');
+    assert.ok(Math.abs(evaluateLoss(b.model, b.vocab.encode(text)) - other.validation.loss) < 1e-3, 'the card measures the best weights');
+    assert.ok(Math.abs(one.validation.loss - other.validation.loss) > 1e-3, 'the test cannot tell the mean from the best weights');
+    b.model.dispose();
+    for (const c of [e4, e5]) c.model.dispose();
   } finally {
     for (const [k, v] of [['UNREASONABLE_PRETRAIN_DIR', saved.work], ['UNREASONABLE_MODELS', saved.models]] as const) {
       if (v === undefined) delete process.env[k];

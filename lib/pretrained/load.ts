@@ -32,7 +32,7 @@ export interface ModelCard {
   parameters: number;
   /** Step of the shipped weights (the best validation so far). */
   steps: number;
-  /** Present when the shipped weights are a mean (the recipe's `averageBest`): the steps averaged, the last = `steps`. */
+  /** Present when the shipped weights are a mean (the recipe's `averageLast`): the consecutive evaluations averaged; `steps` is the last. */
   averagedSteps?: number[];
   /** Steps the recipe run has done (it may be past `steps`, or still going). */
   trainedSteps: number;
@@ -111,7 +111,7 @@ export function cardRows(card: ModelCard): { field: string; value: string }[] {
     { field: 'model', value: `${m.modelType.toUpperCase()} ${m.numLayers}×${m.hiddenSize}, ${card.parameters.toLocaleString('en-US')} parameters, dropout ${m.dropout}${m.weightDrop ? `, weight drop ${m.weightDrop}` : ''}` },
     { field: 'corpus', value: `${card.corpus.name}, ${card.corpus.bytes.toLocaleString('en-US')} bytes (sha256 ${card.corpus.sha256.slice(0, 12)}…); held out: the last ${card.heldOut.bytes.toLocaleString('en-US')} bytes` },
     { field: 'training', value: `${t.optimizer} lr ${t.learningRate}, batch ${t.batchSize} × seq ${t.seqLength}; step ${card.steps.toLocaleString('en-US')} of ${card.totalSteps.toLocaleString('en-US')} (${card.epochs} epochs), ${h(card.wallClockSeconds)} on ${card.backend.replace(/^backend: /, '')} at ${card.bytesPerSec.toLocaleString('en-US')} bytes/s` },
-    ...(card.averagedSteps ? [{ field: 'weights', value: `the mean of the weights at steps ${card.averagedSteps.map((s) => s.toLocaleString('en-US')).join(', ')} (the last ${card.averagedSteps.length} new bests of the held-out loss)` }] : []),
+    ...(card.averagedSteps ? [{ field: 'weights', value: `the mean of the weights at steps ${card.averagedSteps.map((s) => s.toLocaleString('en-US')).join(', ')} (${card.averagedSteps.length} consecutive evaluations: the window whose mean read the lowest held-out loss, lower than any single evaluation)` }] : []),
     { field: 'held-out loss', value: `${card.validation.loss.toFixed(4)} nats/byte = ${card.validation.bpc.toFixed(3)} bits/byte (the text as one stream)` },
     ...Object.entries(card.features).map(([f, u]) => ({ field: `best unit: ${f}`, value: `layer ${u.layer} ${u.kind}[${u.unit}], r = ${u.r.toFixed(3)}` })),
     { field: 'recipe', value: `${card.command} (lib/pretrained/recipes.ts); commits ${card.commits.join(', ')}` },

@@ -32,13 +32,13 @@ export function meanWeights(sets: Map<string, NamedArray>[]): Map<string, NamedA
   return out;
 }
 
-/** Directory name of the weights kept for one evaluation that set a new best held-out loss. */
-export function bestStepDir(step: number): string {
+/** Directory name of one evaluation's kept weights (evals/step-N). */
+export function evalStepDir(step: number): string {
   return `step-${String(step).padStart(8, '0')}`;
 }
 
-/** The steps whose new-best weights a run keeps under `dir` (bests/), oldest first. */
-export function keptBestSteps(dir: string): number[] {
+/** The steps of the evaluations whose weights a run keeps under `dir` (evals/), oldest first; half-written ones are skipped. */
+export function keptEvals(dir: string): number[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
@@ -48,8 +48,8 @@ export function keptBestSteps(dir: string): number[] {
     .sort((a, b) => a - b);
 }
 
-/** Delete all but the newest `keep` kept bests under `dir`. */
-export function pruneBests(dir: string, keep: number): void {
-  const steps = keptBestSteps(dir);
-  for (const s of steps.slice(0, Math.max(0, steps.length - keep))) fs.rmSync(path.join(dir, bestStepDir(s)), { recursive: true, force: true });
+/** Delete all but the newest `keep` kept evaluations under `dir`. */
+export function pruneEvals(dir: string, keep: number): void {
+  const steps = keptEvals(dir);
+  for (const s of steps.slice(0, Math.max(0, steps.length - keep))) fs.rmSync(path.join(dir, evalStepDir(s)), { recursive: true, force: true });
 }

@@ -328,8 +328,13 @@ export class Trainer {
 
   /** Validation loss (nats/byte) on the validation ids; NaN without them. */
   evaluate(): number {
+    return this.evaluateModel(this.model);
+  }
+
+  /** Validation loss of another model (e.g. averaged weights), measured as `evaluate` measures the trained one. */
+  evaluateModel(model: CharModel): number {
     if (!this.valIds) return NaN;
-    return evaluateLoss(this.model, this.valIds, { batchSize: this.args.valBatchSize ?? this.args.batchSize, seqLength: this.args.seqLength });
+    return evaluateLoss(model, this.valIds, { batchSize: this.args.valBatchSize ?? this.args.batchSize, seqLength: this.args.seqLength });
   }
 
   private throughput(): { bytesPerSec: number; etaSec: number } {
