@@ -117,10 +117,10 @@ export const RECIPES: Recipe[] = [
     // after epochs 1–11: 1.8196, 1.6666, 1.6001, 1.5764, 1.5486, 1.5389, 1.5285, 1.5287, 1.5085, 1.5117, 1.5014: about
     // an epoch ahead of batch 64, but its evaluations scatter more (half an epoch apart: 1.5085, 1.5162, 1.5117,
     // 1.5149, 1.5014, 1.5201, 1.5048 at steps 5,958–7,944), and it overfits from epoch 12 as well (1.5168, 1.5105,
-    // 1.5218, 1.5141 at steps 8,275–9,268). The mean of two consecutive evaluations' weights reads 0.01–0.02 lower than either at this
-    // learning rate (scratch script: steps 4,303 + 4,634 1.5160 against 1.5292 and 1.5285; 5,627 + 5,958 1.5030; three,
-    // 3,972–4,634, 1.5187; two 1,300 steps apart, 5,958 + 7,282, 1.5092: a window of 2 consecutive ones, then), so the
-    // run averages them as it goes (averageLast: 2, from step 7,282 on: this code came in at step 7,166) and ships the
+    // 1.5218, 1.5141 at steps 8,275–9,268). The mean of two consecutive evaluations' weights reads 0.01–0.02 lower
+    // than either at this learning rate (scratch script: steps 4,303 + 4,634 1.5160 against 1.5292 and 1.5285; 5,627 +
+    // 5,958 1.5030; three, 3,972–4,634, 1.5187; two 1,300 steps apart, 5,958 + 7,282, 1.5092: a window of 2 consecutive
+    // ones, then), so the run averages them as it goes (averageLast: 2, from step 7,282 on: this code came in at step 7,166) and ships the
     // lowest window: steps 7,613 + 7,944, 1.4969 as the trainer measures it (32 streams), 1.49695 on the card (one
     // stream, float16): under the 1.50 target. 2.0 h in all (the first 4,853 steps as a trial recipe, a scratch script
     // calling trainRecipe, then this recipe; the window means of steps before 7,282 were not kept).
