@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
 import { describeBackend, initBackend } from '../lib/backend/select';
-import { loadCheckpoint, modelTensors, partFile, readCheckpointMeta, saveCheckpoint } from '../lib/train/checkpoint';
+import { loadCheckpoint, partFile, readCheckpointMeta, saveCheckpoint } from '../lib/train/checkpoint';
 import { Corpus, loadCorpus, sha256, splitCorpus } from '../lib/data/corpus';
 import { evaluateLoss } from '../lib/generate/evaluate';
 import { toBits } from '../lib/nn/loss';
@@ -108,18 +108,14 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
   if (!fs.existsSync(path.join(from, 'checkpoint.json'))) throw new UserError(`nothing to export: run \`npm run pretrain -- ${recipe.name}\` first`);
   const trainMeta = readCheckpointMeta(path.join(dir, 'train'));
   const training = trainMeta.training as { step: number; args: { totalSteps: number }; history: { val: { step: number; loss: number }[] } };
-  const best = loadCheckpoint(from);
-  // The best checkpoint records the step it was taken at (weights only: not resumable).
-  const bestStep = (readCheckpointMeta(from).training as { step?: number } | undefined)?.step ?? training.step;
+  // The best checkpoint records the step it was taken at and its loss (weights only: not resumable).
+  const bestMeta = readCheckpointMeta(from).training as { step?: number; valLoss?: number } | undefined;
+  const bestStep = bestMeta?.step ?? training.step;
+  const bestLoss = bestMeta?.valLoss ?? Infinity;
   // A recipe with averageLast: the run's best window mean (mean/), when it reads lower than the best single evaluation.
   const mean = (recipe.averageLast ?? 1) > 1 ? readMeanRecord(dir) : undefined;
-  const bestLoss = (readCheckpointMeta(from).training as { valLoss?: number } | undefined)?.valLoss ?? Infinity;
   const averaged = mean && mean.valLoss < bestLoss ? mean.steps : undefined;
-  if (averaged) {
-    const m = loadCheckpoint(path.join(dir, 'mean'));
-    best.model.setWeights(modelTensors(m.model));
-    m.model.dispose();
-  }
+  const best = loadCheckpoint(averaged ? path.join(dir, 'mean') : from);
   if (mean) console.error(`${recipe.name}: the best window mean (steps ${mean.steps.join(', ')}) read ${mean.valLoss.toFixed(4)}, the best evaluation (step ${bestStep}) ${bestLoss.toFixed(4)}: exporting ${averaged ? 'the mean' : 'the best evaluation'}`);
   const shippedStep = averaged ? averaged.at(-1)! : bestStep;
   const { corpus, val } = await heldOutText(recipe);

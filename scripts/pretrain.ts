@@ -64,7 +64,9 @@ function averageWindow(recipe: Recipe, dir: string, trainer: Trainer, step: numb
   const steps = keptEvals(evals);
   // The window: the run's last k evaluations, all kept (a run resumed from before one lacks it for a while).
   if (steps.join() !== trainer.history.val.slice(-k).map((v) => v.step).join() || steps.length < k) return;
+  // This evaluation's weights are the trained model's; the earlier ones come from evals/.
   const sets = steps.map((s) => {
+    if (s === step) return modelTensors(trainer.model);
     const c = loadCheckpoint(path.join(evals, evalStepDir(s)));
     const w = modelTensors(c.model);
     c.model.dispose();
@@ -216,20 +218,18 @@ export async function trainRecipe(recipe: Recipe, minutes: number, maxSteps = In
   });
   let trainer: Trainer;
   let fromStep = Infinity;
-  let averagedAt = -1;
+  let evaluatedAt = -1;
   const hooks = {
     maxSeconds: minutes * 60,
     // A resumable checkpoint every 20 steps as well (a crash loses at most that).
     checkpointEvery: 20,
     shouldStop: () => stop || trainer.step - fromStep >= maxSteps,
     onProgress: (p: import('../lib/train/trainer').TrainProgress) => {
-      if (p.event !== 'step' && p.valLoss !== undefined && p.valLoss === trainer.bestValLoss && trainer.history.val.at(-1)?.step === p.step) {
-        saveCheckpoint(bestDir, { model: trainer.model, vocab: trainer.vocab!, training: { step: p.step, valLoss: p.valLoss } });
-      }
-      // (The 'done' event repeats the last evaluation when it was at the last step: one window per evaluation.)
-      if (p.event !== 'step' && p.valLoss !== undefined && trainer.history.val.at(-1)?.step === p.step && (recipe.averageLast ?? 1) > 1 && p.step !== averagedAt) {
-        averagedAt = p.step;
-        averageWindow(recipe, dir, trainer, p.step, p.valLoss);
+      // An evaluation at this step, seen once (the 'done' event repeats the last one when it was at the last step).
+      if (p.event !== 'step' && p.valLoss !== undefined && trainer.history.val.at(-1)?.step === p.step && p.step !== evaluatedAt) {
+        evaluatedAt = p.step;
+        if (p.valLoss === trainer.bestValLoss) saveCheckpoint(bestDir, { model: trainer.model, vocab: trainer.vocab!, training: { step: p.step, valLoss: p.valLoss } });
+        if ((recipe.averageLast ?? 1) > 1) averageWindow(recipe, dir, trainer, p.step, p.valLoss);
       }
       if (p.event !== 'step' || p.step % 20 === 0) {
         const val = p.valLoss !== undefined ? ` val ${p.valLoss.toFixed(4)}` : '';
