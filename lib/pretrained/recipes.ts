@@ -182,6 +182,13 @@ export const RECIPES: Recipe[] = [
     // (was 0.659) but inComment 0.812 and column 0.521 (were 0.851 and 0.576): the shipped weights since.
     // Tried after it: the same run resumed for 16 epochs: held-out 1.4719 at epoch 11 and 1.4720 at 12, but the
     // units fell (epoch 11: inComment 0.794, bracketDepth 0.702, column 0.521); stopped there (38 min), not shipped.
+    // Then this recipe with char-rnn's forget-gate bias of 1 (the essay's models had it; a gate that starts open
+    // might hold a comment or a bracket across lines). It learned slower (held-out 2.147, 1.859, 1.716, 1.643, 1.609
+    // after epochs 1–5, against 1.950, 1.703, 1.610, 1.568, 1.539 with bias 0) and its units were no cleaner: measured
+    // every half epoch from step 1,316 to 3,734, column 0.53–0.62 (0.706 once, at step 694), inComment 0.78–0.82,
+    // bracketDepth 0.53–0.69; stopped at step 3,734 (1.4 h of training, the first 969 steps on one thread), not shipped. The same bias on
+    // the coreutils 2×256 (dropout 0.2): column |r| 0.593 and 0.594 at epochs 5 and 8 (0.615 at 8.7), against
+    // 0.49 and 0.58 at epochs 5 and 9 with bias 0; stopped (28 min on one thread).
     model: { modelType: 'lstm', hiddenSize: 256, numLayers: 2, dropout: 0.25, initScale: 1 / 16, forgetBias: 0 },
     train: { batchSize: 64, seqLength: 100, epochs: 10, optimizer: 'adam', learningRate: 2e-3, lrDecay: 0.9, lrDecayAfter: 5, gradClip: 5, evalEvery: 694 },
     features: ['column', 'inComment', 'bracketDepth'],
@@ -191,8 +198,12 @@ export const RECIPES: Recipe[] = [
       'tried beyond this recipe: 2×128 without dropout (6 epochs, 1.1 h: |r| 0.565 column, 0.662 inComment, 0.430 bracketDepth), 2×256 without ' +
       'dropout (best held-out 1.5827 at epoch 6 of 10, then it overfits: 0.576, 0.851, 0.659), and for column a 2×256 on the hard-wrapped coreutils ' +
       'manual (0.745 after 20 epochs; its best unit a leaky counter that levels off by column ~60), and this run resumed for more epochs ' +
-      '(held-out 1.472 after 11 and 12, but |r| fell: 0.794 inComment, 0.702 bracketDepth); left to try: a larger model, and more text than the 4.7 MB of /usr/include/linux ' +
-      "(the essay's Linux models were 3-layer LSTMs of ~10 M parameters trained for days on 474 MB of kernel source)",
+      '(held-out 1.472 after 11 and 12, but |r| fell: 0.794 inComment, 0.702 bracketDepth), and this recipe with char-rnn\'s forget-gate bias of 1 ' +
+      '(5.4 epochs: it learned slower, held-out 1.609 at epoch 5 against 1.539, and its units read 0.53–0.62 column, 0.78–0.82 inComment, 0.53–0.69 bracketDepth). ' +
+      'What more would be needed: comments and brackets got clearer units with width (2×128 to 2×256, both without dropout, at epoch 6: inComment 0.662 to 0.851, bracketDepth 0.430 to 0.659), ' +
+      'so a larger model trained longer, on more text than the 4.7 MB of /usr/include/linux ' +
+      "(the essay's Linux models were 3-layer LSTMs of ~10 M parameters trained for days on 474 MB of kernel source); the column did not (0.565 to 0.576): " +
+      'C headers are not wrapped at a fixed width, so little in them rewards counting bytes, and on hard-wrapped text (the coreutils manual) a 2×256 reached 0.745 in 20 epochs',
   },
 ];
 
