@@ -203,7 +203,8 @@ export const RECIPES: Recipe[] = [
       'What more would be needed: comments and brackets got clearer units with width (2×128 to 2×256, both without dropout, at epoch 6: inComment 0.662 to 0.851, bracketDepth 0.430 to 0.659), ' +
       'so a larger model trained longer, on more text than the 4.7 MB of /usr/include/linux ' +
       "(the essay's Linux models were 3-layer LSTMs of ~10 M parameters trained for days on 474 MB of kernel source); the column did not (0.565 to 0.576): " +
-      'C headers are not wrapped at a fixed width, so little in them rewards counting bytes, and on hard-wrapped text (the coreutils manual) a 2×256 reached 0.745 in 20 epochs',
+      'C headers are not wrapped at a fixed width, so little in them rewards counting bytes; on hard-wrapped text (the coreutils manual) a 2×256 reached 0.745 in 20 epochs, ' +
+      'and the shipped shakespeare model\'s best column unit (layer 1 c[95]) reads 0.876 on its short verse lines',
   },
 ];
 
