@@ -79,7 +79,7 @@ function averageWindow(recipe: Recipe, dir: string, trainer: Trainer, step: numb
     const kept = readMeanRecord(dir);
     const better = !kept || loss < kept.valLoss;
     console.error(`${recipe.name} step ${step}: the mean of the weights at steps ${steps.join(', ')} reads ${loss.toFixed(4)}${better ? ' (the lowest window yet: kept in mean/)' : ''}`);
-    if (better) saveCheckpoint(path.join(dir, 'mean'), { model: mean, vocab: trainer.vocab!, training: { steps, valLoss: loss } as unknown as Record<string, unknown> });
+    if (better) saveCheckpoint(path.join(dir, 'mean'), { model: mean, vocab: trainer.vocab!, training: { steps, valLoss: loss } });
   } finally {
     mean.dispose();
   }
