@@ -9,7 +9,8 @@
 #   classic    the classic Notebook 6   ($PY -m notebook with notebook < 7, else $PY -m nbclassic)
 # Env: NB_PORT (default 8888), NB_IP (default localhost), NB_BROWSER=0/1 to force not/opening
 # a browser (default: open one only when a display is available), PYTHON as for setup-kernel.sh,
-# NB_DRY_RUN=1 to print the choice and the command without registering or starting anything.
+# NB_DRY_RUN=1 to print the choice and the command without registering or starting anything,
+# NB_FETCH=0 not to download tinyshakespeare into the cache (scripts/fetch-corpora.sh) when it is missing.
 set -eu
 ROOT=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
 cd "$ROOT"
@@ -134,6 +135,8 @@ if [ "${NB_DRY_RUN:-0}" = 1 ]; then
 fi
 
 sh scripts/setup-kernel.sh
+# The shipped Shakespeare model's notebooks want its text: downloaded once, in the background.
+if [ "${NB_FETCH:-1}" != 0 ]; then sh scripts/fetch-corpora.sh & fi
 echo "Starting $name on notebooks/ (stop with Ctrl-C, twice)."
 echo "Open the http://...?token=... URL it prints below."
 exec "$PY" "$@" "$dir_flag" $ip_flag $port_flag $open_flag $root_flag
