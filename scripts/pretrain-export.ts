@@ -12,7 +12,7 @@ import { evaluateLoss } from '../lib/generate/evaluate';
 import { toBits } from '../lib/nn/loss';
 import { CharModel } from '../lib/nn/model';
 import { searchUnits } from '../lib/toolkit/neurons';
-import { cardRows, FeatureUnit, listPretrained, ModelCard, modelsDir, readCard } from '../lib/pretrained/load';
+import { cardRows, FeatureUnit, listPretrained, loadPretrained, ModelCard, modelsDir, readCard } from '../lib/pretrained/load';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { Recipe } from '../lib/pretrained/recipes';
 import { record } from '../lib/toolkit/record';
@@ -169,22 +169,58 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
 }
 
 /**
+ * The recipe as it is now, checked against the one models/NAME/ was exported with: only the fields
+ * in `free` may differ (a one-line UserError names the others: they need a new run).
+ */
+function recipeOfCard(recipe: Recipe, card: ModelCard, free: string[]): Recipe {
+  const notWeights = new Set(free);
+  const now = JSON.parse(JSON.stringify(recipe)) as Record<string, unknown>;
+  const made = card.recipe as unknown as Record<string, unknown>;
+  const differ = [...new Set([...Object.keys(now), ...Object.keys(made)])].filter((k) => !notWeights.has(k) && !isDeepStrictEqual(now[k], made[k]));
+  if (differ.length) throw new UserError(`${recipe.name}: the recipe's ${differ.join(', ')} changed since models/${recipe.name}/ was exported: train it (npm run pretrain -- ${recipe.name}) and export it`);
+  return now as unknown as Recipe;
+}
+
+/** The card with `recipe`, the numbers `m` and the notes they make; written to models/NAME/ with models/README.md. */
+function rewriteCard(recipe: Recipe, card: ModelCard, m: ReturnType<typeof measure>): ModelCard {
+  const epochs = epochsOf(card.trainedSteps, card.corpus.bytes - card.heldOut.bytes, recipe);
+  const next: ModelCard = {
+    ...card, purpose: recipe.purpose, recipe, validation: m.validation, features: m.features,
+    notes: targetNotes(recipe, m, card.trainedSteps, card.totalSteps, card.wallClockSeconds, epochs, card.steps, resumeShipped(recipe.name)),
+  };
+  writeFileAtomic(path.join(modelsDir(), recipe.name, 'card.json'), JSON.stringify(next, null, 1) + '\n');
+  writeModelsReadme();
+  return next;
+}
+
+/**
  * Rewrite models/NAME/card.json (and models/README.md) after an edit of the recipe that leaves the
  * weights and their numbers as they are: its `purpose`, `targets` or `tried` (the card's recipe and
  * notes). Any other edit needs a new run: a one-line UserError names the fields.
  */
 export function refreshCard(recipe: Recipe): ModelCard {
   const card = readCard(recipe.name);
-  const notWeights = new Set(['purpose', 'targets', 'tried']);
-  const now = JSON.parse(JSON.stringify(recipe)) as Record<string, unknown>;
-  const made = card.recipe as unknown as Record<string, unknown>;
-  const differ = [...new Set([...Object.keys(now), ...Object.keys(made)])].filter((k) => !notWeights.has(k) && !isDeepStrictEqual(now[k], made[k]));
-  if (differ.length) throw new UserError(`${recipe.name}: the recipe's ${differ.join(', ')} changed since models/${recipe.name}/ was exported: train it (npm run pretrain -- ${recipe.name}) and export it`);
-  const epochs = epochsOf(card.trainedSteps, card.corpus.bytes - card.heldOut.bytes, recipe);
-  const next: ModelCard = { ...card, purpose: recipe.purpose, recipe: now as unknown as Recipe, notes: targetNotes(recipe, card, card.trainedSteps, card.totalSteps, card.wallClockSeconds, epochs, card.steps, resumeShipped(recipe.name)) };
-  writeFileAtomic(path.join(modelsDir(), recipe.name, 'card.json'), JSON.stringify(next, null, 1) + '\n');
-  writeModelsReadme();
-  return next;
+  return rewriteCard(recipeOfCard(recipe, card, ['purpose', 'targets', 'tried']), card, card);
+}
+
+/**
+ * Measure models/NAME/ again on its shipped weights with the current `measure` — after a change in how
+ * a card's numbers are measured (the unit search read cells as c before it also read them as tanh(c)) —
+ * and rewrite the card's held-out loss, best units and notes (the weights and the training record stay),
+ * with the recipe's `purpose`, `targets` and `tried` as they are now. Returns the card before and after.
+ */
+export async function remeasureCard(recipe: Recipe): Promise<{ before: ModelCard; after: ModelCard }> {
+  const before = readCard(recipe.name);
+  const now = recipeOfCard(recipe, before, ['purpose', 'targets', 'tried']);
+  await initBackend();
+  const { val } = await heldOutText(recipe);
+  if (sha256(val) !== before.heldOut.sha256) throw new UserError(`${recipe.name}: the held-out text is not the one models/${recipe.name}/ was measured on (sha256 ${sha256(val).slice(0, 12)}…, card ${before.heldOut.sha256.slice(0, 12)}…)`);
+  const { model, vocab } = loadPretrained(recipe.name);
+  try {
+    return { before, after: rewriteCard(now, before, measure(model, vocab, recipe, val)) };
+  } finally {
+    model.dispose();
+  }
 }
 
 /** models/README.md: the cards of every shipped model, in prose (made from the card.json files). */

@@ -8,6 +8,9 @@
  *                                            so that a fresh clone continues the run
  *   npm run pretrain -- NAME --refresh-card  rewrite the card after an edit of the recipe's purpose,
  *                                            targets or tried (weights and numbers as they are)
+ *   npm run pretrain -- NAME --remeasure     measure the card's held-out loss and best units again
+ *                                            on the shipped weights (after a change in how they are
+ *                                            measured), with the recipe's purpose, targets and tried
  *   npm run pretrain -- NAME --ship-resume   only the resumable checkpoint: the shipped weights and
  *                                            card stay (a new recipe's run that has not beaten them
  *                                            yet; the card keeps the recipe that made its weights)
@@ -33,10 +36,10 @@ import { findRecipe, Recipe, RECIPES } from '../lib/pretrained/recipes';
 import { Trainer } from '../lib/train/trainer';
 import { ByteVocab } from '../lib/data/vocab';
 
-import { exportShipped, refreshCard, writeModelsReadme } from './pretrain-export';
+import { exportShipped, refreshCard, remeasureCard, writeModelsReadme } from './pretrain-export';
 import { writeDirAtomic } from '../lib/io/atomic';
 import { LockedError, lockCheckpointDir } from '../lib/io/lock';
-import { modelsDir } from '../lib/pretrained/load';
+import { FeatureUnit, modelsDir } from '../lib/pretrained/load';
 import { evalStepDir, keptEvals, meanWeights, pruneEvals } from '../lib/train/average';
 
 /** What mean/checkpoint.json records: the steps averaged and the mean's held-out loss. */
@@ -280,10 +283,17 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const name = argv.find((a) => !a.startsWith('--'));
   const recipe = name ? findRecipe(name) : undefined;
-  if (!recipe) throw new UserError(`usage: npm run pretrain -- NAME [--minutes M] [--steps N] | NAME --export [--ship-resume] | NAME --ship-resume | NAME --refresh-card; NAME is one of ${RECIPES.map((r) => r.name).join(', ')}`);
+  if (!recipe) throw new UserError(`usage: npm run pretrain -- NAME [--minutes M] [--steps N] | NAME --export [--ship-resume] | NAME --ship-resume | NAME --refresh-card | NAME --remeasure; NAME is one of ${RECIPES.map((r) => r.name).join(', ')}`);
   if (argv.includes('--refresh-card')) {
     const card = refreshCard(recipe);
     console.error(`${recipe.name}: card rewritten for the recipe as it is now (weights and numbers unchanged): ${card.notes.length} notes`);
+    return;
+  }
+  if (argv.includes('--remeasure')) {
+    const { before, after } = await remeasureCard(recipe);
+    const unit = (u: FeatureUnit) => `layer ${u.layer} ${u.kind}[${u.unit}] r=${u.r}`;
+    console.error(`${recipe.name}: held-out ${after.validation.loss} nats/byte (was ${before.validation.loss}); ` +
+      Object.keys(after.features).map((f) => `${f} ${unit(after.features[f])}${before.features[f] ? ` (was ${unit(before.features[f])})` : ''}`).join(', ') + `; ${after.notes.length} notes`);
     return;
   }
   if (argv.includes('--export')) {

@@ -85,6 +85,9 @@ test('size bound: a 2×512 LSTM over 5,000 bytes fits with h (a few MB), h and c
   assert.throws(() => exploreSize(rec, { layers: [2] }), /layer 2 does not exist/);
   assert.throws(() => exploreSize(rec, { from: 8000 }), /from must be a position/);
   assert.throws(() => exploreSize(fakeRecording(4, 1, 10, []), {}), /holds no unit series/);
+  // tanh(c) is derived from c: not shown by default (the bound above counts h and c), shown when named.
+  assert.deepEqual(exploreSize(rec, { to: 100, kinds: ['h', 'tanhc'] }).kinds, ['h', 'tanhc']);
+  assert.throws(() => exploreSize(fakeRecording(4, 1, 10, ['h']), { kinds: ['tanhc'] }), /layer 0 tanhc was not recorded \(it has h; tanhc needs c\)/);
 });
 
 // ------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ByteVocab, CharModel, NamedArray, Rng } from '../lib/index';
 import { bracketDepth, column, featureSeries, formatScore, inBrackets, inComment, inQuotes, inQuotesLine, isByte, pearson, searchUnits, wordStart } from '../lib/toolkit/neurons';
-import { record } from '../lib/toolkit/record';
+import { kindArray, kindLabel, record, Recording, unitSeries } from '../lib/toolkit/record';
 import { quoteText, useCpu } from './helpers';
 
 const series = (f: Parameters<typeof featureSeries>[0], s: string) => Array.from(featureSeries(f, new Uint8Array(Buffer.from(s))));
@@ -133,8 +133,51 @@ test('search ranks a hand-built quote latch first for inQuotes and a line counte
   const pre = searchUnits(rec, quotes, { k: 1 });
   assert.ok(Math.abs(pre[0].corr - q[0].corr) < 1e-9);
   // And match a direct Pearson computation.
-  const direct = pearson(Array.from({ length: rec.length }, (_, t) => rec.layers[q[0].layer][q[0].kind as 'h' | 'c']![t * 8 + q[0].unit]), quotes);
+  const direct = pearson(unitSeries(rec, q[0].layer, q[0].kind, q[0].unit), quotes);
   assert.ok(Math.abs(direct - q[0].corr) < 1e-6, `${direct} vs ${q[0].corr}`);
-  assert.equal(searchUnits(rec, inQuotes, { k: Infinity }).length, 2 * 2 * 8, 'all units of h and c in both layers');
+  assert.equal(searchUnits(rec, inQuotes, { k: Infinity }).length, 2 * 3 * 8, 'all units of h, c and tanh(c) in both layers');
   model.dispose();
+});
+
+/** A one-layer recording of hand-written c series (h = o ⊙ tanh(c), o a random output gate), for the search alone. */
+function cellRecording(text: string, cells: number[][]): Recording {
+  const bytes = new Uint8Array(Buffer.from(text, 'latin1'));
+  const T = bytes.length;
+  const H = cells.length;
+  const c = new Float32Array(T * H);
+  for (let u = 0; u < H; u++) for (let t = 0; t < T; t++) c[t * H + u] = cells[u][t];
+  const vocab = ByteVocab.fromData(bytes);
+  const rng = new Rng(5);
+  return {
+    bytes, ids: Int32Array.from(vocab.encode(bytes)), length: T, hiddenSize: H, numLayers: 1, modelType: 'lstm', vocab,
+    layers: [{ layer: 0, c, h: c.map((x) => rng.uniform(0.3, 1) * Math.tanh(x)) }], topK: 0, nextLogProb: new Float32Array(T).fill(NaN),
+  };
+}
+
+test('a cell is scored as c and as tanh(c): a latch whose c grows through a comment reads clean as tanh(c), a counter as c', () => {
+  // Comments of several lengths; unit 0 latches on inside them with a c that keeps growing (as a
+  // cell accumulating its input does), unit 1 counts the column linearly, unit 2 is noise.
+  const text = 'int a; /* one */ int b;\n/* a much longer comment, which goes on */ x = 1;\n// line comment\ny = 2; /* z */\n';
+  const inC = featureSeries(inComment, new Uint8Array(Buffer.from(text, 'latin1')));
+  const cols = featureSeries(column, new Uint8Array(Buffer.from(text, 'latin1')));
+  const rng = new Rng(3);
+  let run = 0;
+  const latch = Array.from(inC, (v) => (v ? (run += 0.4) + 1.5 : ((run = 0), -2)));
+  const rec = cellRecording(text, [latch, Array.from(cols, (x) => 0.1 * x), Array.from(inC, () => rng.uniform(-1, 1))]);
+  const t0 = kindArray(rec, 0, 'tanhc')!;
+  assert.ok(t0.every((v, i) => Math.abs(v - Math.tanh(rec.layers[0].c![i])) < 1e-6), 'tanhc is tanh of the recorded c');
+  assert.equal(kindArray(rec, 0, 'tanhc'), t0, 'computed once');
+  assert.equal(kindArray({ ...rec, layers: [{ layer: 0, h: rec.layers[0].h }] }, 0, 'tanhc'), undefined, 'no c, no tanh(c)');
+
+  const asC = searchUnits(rec, inComment, { kinds: ['c'], k: 1 })[0];
+  const [best] = searchUnits(rec, inComment, { k: 1 });
+  assert.deepEqual([best.kind, best.unit], ['tanhc', 0], formatScore(best));
+  assert.ok(Math.abs(best.corr) > 0.99 && Math.abs(asC.corr) < 0.9, `tanh(c) ${best.corr}, c ${asC.corr}`);
+  assert.ok(Math.abs(best.corr - pearson(Array.from({ length: rec.length }, (_, t) => Math.tanh(latch[t])), inC)) < 1e-6);
+  assert.equal(formatScore(best), `layer 0 tanh(c)[0] r=+${best.corr.toFixed(3)}`);
+  assert.equal(kindLabel('c'), 'c');
+  // The counter saturates under tanh (0.1 × column reaches 4): c itself is its best reading.
+  const [counter] = searchUnits(rec, column, { k: 1 });
+  assert.deepEqual([counter.kind, counter.unit], ['c', 1], formatScore(counter));
+  assert.ok(counter.corr > 0.999);
 });

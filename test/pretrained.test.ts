@@ -245,6 +245,30 @@ test("--refresh-card rewrites a card for an edit of its recipe's tried or target
   }
 });
 
+test('--remeasure measures a card again on its shipped weights: stale numbers, units and notes are replaced by the true ones', () => {
+  // moby-dick: the smallest held-out text. Its card as an older unit search (h and c only) wrote it,
+  // with a loss off by 0.01 and a target it then missed.
+  const models = tmpDir();
+  fs.cpSync(path.join(ROOT, 'models', 'moby-dick'), path.join(models, 'moby-dick'), { recursive: true });
+  const file = path.join(models, 'moby-dick', 'card.json');
+  const truth = fs.readFileSync(file, 'utf8');
+  const stale = JSON.parse(truth);
+  stale.validation.loss += 0.01;
+  stale.features.inQuotesLine = { layer: 1, kind: 'h', unit: 37, r: -0.5 };
+  stale.notes = ['target: a unit with |r| ≥ 0.8 for inQuotesLine; best reached 0.500 after 1.2 h'];
+  fs.writeFileSync(file, JSON.stringify(stale, null, 1) + '\n');
+  const r = pretrain(['moby-dick', '--remeasure'], { UNREASONABLE_MODELS: models });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /^moby-dick: held-out 1\.\d+ nats\/byte \(was 1\.\d+\); inQuotesLine layer 1 tanhc\[37\] r=-0\.\d+ \(was layer 1 h\[37\] r=-0\.5\), .*; 0 notes$/m);
+  // What it wrote is the committed card (which CI re-measures above), byte for byte.
+  assert.equal(fs.readFileSync(file, 'utf8'), truth);
+  assert.match(fs.readFileSync(path.join(models, 'README.md'), 'utf8'), /\| best unit: inQuotesLine \| layer 1 tanh\(c\)\[37\], r = -0\.9\d\d \|/);
+  // A model that is not there: one line, no stack trace.
+  const bad = pretrain(['linux', '--remeasure'], { UNREASONABLE_MODELS: models });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr.trim(), /^error: [^\n]*linux[^\n]*$/);
+});
+
 test('the CLI takes a shipped model by name', () => {
   const name = shipped[0];
   const ok = spawnSync(process.execPath, [CLI, '-q', 'sample', '--pretrained', name, '--length', '40', '--seed', '3'], { encoding: 'utf8' });

@@ -14,6 +14,7 @@ import { ByteVocab } from '../data/vocab';
 /** The best single unit for one text feature, on the held-out text. */
 export interface FeatureUnit {
   layer: number;
+  /** h, c, tanhc (tanh(c)) or a gate (lib/toolkit/record.ts UnitKind). */
   kind: string;
   unit: number;
   /** Pearson r (signed). */
@@ -113,7 +114,7 @@ export function cardRows(card: ModelCard): { field: string; value: string }[] {
     { field: 'training', value: `${t.optimizer} lr ${t.learningRate}, batch ${t.batchSize} × seq ${t.seqLength}; step ${card.steps.toLocaleString('en-US')} of ${card.totalSteps.toLocaleString('en-US')} (${card.epochs} epochs), ${h(card.wallClockSeconds)} on ${card.backend.replace(/^backend: /, '')} at ${card.bytesPerSec.toLocaleString('en-US')} bytes/s` },
     ...(card.averagedSteps ? [{ field: 'weights', value: `the mean of the weights at steps ${card.averagedSteps.map((s) => s.toLocaleString('en-US')).join(', ')} (${card.averagedSteps.length} consecutive evaluations: the window whose mean read the lowest held-out loss, lower than any single evaluation)` }] : []),
     { field: 'held-out loss', value: `${card.validation.loss.toFixed(4)} nats/byte = ${card.validation.bpc.toFixed(3)} bits/byte (the text as one stream)` },
-    ...Object.entries(card.features).map(([f, u]) => ({ field: `best unit: ${f}`, value: `layer ${u.layer} ${u.kind}[${u.unit}], r = ${u.r.toFixed(3)}` })),
+    ...Object.entries(card.features).map(([f, u]) => ({ field: `best unit: ${f}`, value: `layer ${u.layer} ${u.kind === 'tanhc' ? 'tanh(c)' : u.kind}[${u.unit}], r = ${u.r.toFixed(3)}` })),
     { field: 'recipe', value: `${card.command} (lib/pretrained/recipes.ts); commits ${card.commits.join(', ')}` },
     ...card.notes.map((n) => ({ field: 'note', value: n })),
   ];

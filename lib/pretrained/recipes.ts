@@ -200,11 +200,13 @@ export const RECIPES: Recipe[] = [
       'manual (0.745 after 20 epochs; its best unit a leaky counter that levels off by column ~60), and this run resumed for more epochs ' +
       '(held-out 1.472 after 11 and 12, but |r| fell: 0.794 inComment, 0.702 bracketDepth), and this recipe with char-rnn\'s forget-gate bias of 1 ' +
       '(5.4 epochs: it learned slower, held-out 1.609 at epoch 5 against 1.539, and its units read 0.53–0.62 column, 0.78–0.82 inComment, 0.53–0.69 bracketDepth). ' +
-      'What more would be needed: comments and brackets got clearer units with width (2×128 to 2×256, both without dropout, at epoch 6: inComment 0.662 to 0.851, bracketDepth 0.430 to 0.659), ' +
+      '(Those |r| read each cell as c; this card also reads it as tanh(c), as Karpathy, Johnson & Fei-Fei picture cells: the comment cell c[160] reads 0.812 as c and 0.961 as tanh(c), ' +
+      'the bracket cell c[191] 0.739 and 0.737: a cell that holds one level inside {…} and a little more at depth 2, 0.786 against the depth of braces alone.) ' +
+      'What more would be needed: brackets got clearer units with width (2×128 to 2×256, both without dropout, at epoch 6: bracketDepth 0.430 to 0.659), ' +
       'so a larger model trained longer, on more text than the 4.7 MB of /usr/include/linux ' +
       "(the essay's Linux models were 3-layer LSTMs of ~10 M parameters trained for days on 474 MB of kernel source); the column did not (0.565 to 0.576): " +
       'C headers are not wrapped at a fixed width, so little in them rewards counting bytes; on hard-wrapped text (the coreutils manual) a 2×256 reached 0.745 in 20 epochs, ' +
-      'and the shipped shakespeare model\'s best column unit (layer 1 c[95]) reads 0.876 on its short verse lines',
+      'and the shipped shakespeare model\'s best column unit (layer 1 c[95]) reads 0.881 (as tanh(c)) on its short verse lines',
   },
 ];
 

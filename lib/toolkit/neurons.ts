@@ -10,7 +10,7 @@
  * calling them for every i is linear, not quadratic.
  */
 import { UserError } from '../util/errors';
-import { kindArray, Recording, UnitKind } from './record';
+import { kindArray, kindLabel, Recording, UnitKind } from './record';
 
 /** A feature of the text: its value at position i. */
 export type Feature = (bytes: Uint8Array, i: number) => number;
@@ -208,7 +208,7 @@ export interface UnitScore {
 export interface SearchOptions {
   /** How many to return (default 10; Infinity = all). */
   k?: number;
-  /** What to score (default h and c, whichever were recorded). Gate names work too. */
+  /** What to score (default h, c and tanh(c), whichever were recorded). Gate names work too. */
   kinds?: readonly UnitKind[];
   /** Layers to score (default: all recorded). */
   layers?: readonly number[];
@@ -219,7 +219,11 @@ export interface SearchOptions {
 
 /**
  * Every unit's correlation with `feature` (a Feature, a built-in's name, or the series itself),
- * sorted by |corr|, largest first; the top `k`.
+ * sorted by |corr|, largest first; the top `k`. An LSTM cell is scored both as c and as tanh(c):
+ * Pearson r is linear, so a latch whose c sits near −0.5 inside comments and anywhere from +2 to
+ * +11 in code (the shipped Linux model's comment cell) reads as the clean on/off cell it is only
+ * through tanh(c), the reading the output gate and the paper's pictures use; a counter reads best
+ * as c, where it can ramp without saturating.
  */
 export function searchUnits(rec: Recording, feature: Feature | string | ArrayLike<number>, opts: SearchOptions = {}): UnitScore[] {
   const from = Math.max(0, opts.from ?? 0);
@@ -245,7 +249,7 @@ export function searchUnits(rec: Recording, feature: Feature | string | ArrayLik
     syy += y[i] * y[i];
   }
   const H = rec.hiddenSize;
-  const kinds = opts.kinds ?? (['h', 'c'] as UnitKind[]);
+  const kinds = opts.kinds ?? (['h', 'c', 'tanhc'] as UnitKind[]);
   const layers = opts.layers ?? rec.layers.map((l) => l.layer);
   const scores: UnitScore[] = [];
   const sx = new Float64Array(H);
@@ -284,7 +288,7 @@ export function searchUnits(rec: Recording, feature: Feature | string | ArrayLik
   return Number.isFinite(k) ? scores.slice(0, Math.max(0, k)) : scores;
 }
 
-/** "layer 0 c[17] r=+0.93" */
+/** "layer 0 c[17] r=+0.93", "layer 1 tanh(c)[160] r=-0.96" */
 export function formatScore(s: UnitScore): string {
-  return `layer ${s.layer} ${s.kind}[${s.unit}] r=${s.corr >= 0 ? '+' : ''}${s.corr.toFixed(3)}`;
+  return `layer ${s.layer} ${kindLabel(s.kind)}[${s.unit}] r=${s.corr >= 0 ? '+' : ''}${s.corr.toFixed(3)}`;
 }

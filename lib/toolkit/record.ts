@@ -205,8 +205,24 @@ export function record(model: CharModel, vocab: ByteVocab, text: Bytes, opts: Re
   return { bytes, ids, length: T, hiddenSize: H, numLayers, modelType, vocab, layers, probs, topK: k, topIds, topProbs, nextLogProb };
 }
 
-/** The kinds of per-unit series a recording can hold. */
-export type UnitKind = 'h' | 'c' | 'i' | 'f' | 'g' | 'o' | 'r' | 'z' | 'n';
+/**
+ * The kinds of per-unit series a recording can hold: h, the LSTM cell c, the gates, and `tanhc`,
+ * tanh(c) — the cell as the output gate reads it (h = o ⊙ tanh(c)) and as Karpathy, Johnson &
+ * Fei-Fei picture cells (their Fig. 2 colours the text by tanh(c), −1 … +1). `tanhc` is not
+ * recorded: it is derived from c whenever c was.
+ */
+export type UnitKind = 'h' | 'c' | 'tanhc' | 'i' | 'f' | 'g' | 'o' | 'r' | 'z' | 'n';
+
+/** The kinds derived from recorded ones (not counted as recorded, not shown by default). */
+export const DERIVED_KINDS: readonly UnitKind[] = ['tanhc'];
+
+/** How a kind is written for people: "tanh(c)" for tanhc, else its name. */
+export function kindLabel(kind: UnitKind): string {
+  return kind === 'tanhc' ? 'tanh(c)' : kind;
+}
+
+/** tanh(c) of each recorded c array, computed once (the recording's arrays are not copied otherwise). */
+const tanhCache = new WeakMap<Float32Array, Float32Array>();
 
 /** The time-major array of one layer and kind, or undefined if it was not recorded. */
 export function kindArray(rec: Recording, layer: number, kind: UnitKind): Float32Array | undefined {
@@ -214,6 +230,15 @@ export function kindArray(rec: Recording, layer: number, kind: UnitKind): Float3
   if (!l) return undefined;
   if (kind === 'h') return l.h;
   if (kind === 'c') return l.c;
+  if (kind === 'tanhc') {
+    if (!l.c) return undefined;
+    let t = tanhCache.get(l.c);
+    if (!t) {
+      t = l.c.map(Math.tanh);
+      tanhCache.set(l.c, t);
+    }
+    return t;
+  }
   return l.gates?.[kind];
 }
 

@@ -29,7 +29,7 @@ import { Feature, FEATURES, searchUnits } from '../neurons';
 import { escapeHtml, scriptJson } from '../../notebook/figure';
 import { htmlPage, saveHtml } from '../../notebook/pages';
 import { showHtml } from '../../notebook/show';
-import { kindArray, Recording, UnitKind } from '../record';
+import { DERIVED_KINDS, kindArray, Recording, UnitKind } from '../record';
 import { byteGlyph, byteGlyphs } from './text';
 
 /** The most quantised activation values one explorer holds by default (≈ 8 MB of output). */
@@ -79,7 +79,7 @@ export interface ExploreOptions {
   to?: number;
   /** Layers to include (default: every layer with something recorded). */
   layers?: readonly number[];
-  /** Kinds to include (default: all recorded, in the order h, c, gates). */
+  /** Kinds to include (default: all recorded, in the order h, c, gates; 'tanhc', tanh(c), only when named). */
   kinds?: readonly UnitKind[];
   /**
    * Features the picker can rank units by, name → Feature (lib/toolkit/neurons.ts) or a series over the
@@ -114,9 +114,9 @@ export interface ExploreSize {
   bytes: number;
 }
 
-const KIND_ORDER: UnitKind[] = ['h', 'c', 'i', 'f', 'g', 'o', 'r', 'z', 'n'];
+const KIND_ORDER: UnitKind[] = ['h', 'c', 'tanhc', 'i', 'f', 'g', 'o', 'r', 'z', 'n'];
 /** How a kind is coloured: tanh-range (−1…1), sigmoid gates (0…1, 0.5 white), c (its mean ± its largest deviation in the window). */
-const KIND_SCALE: Record<UnitKind, 'tanh' | 'sigmoid' | 'cell'> = { h: 'tanh', c: 'cell', g: 'tanh', n: 'tanh', i: 'sigmoid', f: 'sigmoid', o: 'sigmoid', r: 'sigmoid', z: 'sigmoid' };
+const KIND_SCALE: Record<UnitKind, 'tanh' | 'sigmoid' | 'cell'> = { h: 'tanh', c: 'cell', tanhc: 'tanh', g: 'tanh', n: 'tanh', i: 'sigmoid', f: 'sigmoid', o: 'sigmoid', r: 'sigmoid', z: 'sigmoid' };
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -126,14 +126,14 @@ export function exploreSize(rec: Recording, opts: ExploreOptions = {}): ExploreS
   const to = Math.min(rec.length, opts.to ?? from + 2000);
   if (!Number.isInteger(from) || from < 0 || from >= rec.length) throw new UserError(`explore: from must be a position of the recording (0–${rec.length - 1}), got ${from}`);
   if (!Number.isInteger(to) || to - from < 2) throw new UserError(`explore: need at least 2 bytes, got positions ${from}–${to}`);
-  const recorded = (l: number) => KIND_ORDER.filter((k) => kindArray(rec, l, k));
+  const recorded = (l: number) => KIND_ORDER.filter((k) => !DERIVED_KINDS.includes(k) && kindArray(rec, l, k));
   const layers = opts.layers ? [...opts.layers] : rec.layers.filter((l) => recorded(l.layer).length > 0).map((l) => l.layer);
   if (!layers.length) throw new UserError('explore: the recording holds no unit series (record with h, c or gates)');
   for (const l of layers) if (!Number.isInteger(l) || l < 0 || l >= rec.numLayers) throw new UserError(`explore: layer ${l} does not exist (the model has ${rec.numLayers})`);
-  const kinds = opts.kinds ? [...opts.kinds] : KIND_ORDER.filter((k) => layers.some((l) => kindArray(rec, l, k)));
+  const kinds = opts.kinds ? [...opts.kinds] : KIND_ORDER.filter((k) => !DERIVED_KINDS.includes(k) && layers.some((l) => kindArray(rec, l, k)));
   for (const l of layers) {
     for (const k of kinds) {
-      if (!kindArray(rec, l, k)) throw new UserError(`explore: layer ${l} ${k} was not recorded (it has ${recorded(l).join(', ') || 'nothing'})`);
+      if (!kindArray(rec, l, k)) throw new UserError(`explore: layer ${l} ${k} was not recorded (it has ${recorded(l).join(', ') || 'nothing'}${k === 'tanhc' ? '; tanhc needs c' : ''})`);
     }
   }
   if (!kinds.length) throw new UserError('explore: no kinds to show');

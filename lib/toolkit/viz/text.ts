@@ -9,7 +9,7 @@
  */
 import { escapeHtml } from '../../notebook/figure';
 import { showHtml } from '../../notebook/show';
-import { kindArray, Recording, UnitKind } from '../record';
+import { kindArray, kindLabel, Recording, UnitKind } from '../record';
 import { Bytes, toBytes } from '../../data/vocab';
 
 /** Colour of an activation: −range → blue, 0 → white, +range → red (clipped), as "rgb(r,g,b)". */
@@ -100,7 +100,7 @@ export interface UnitViewOptions extends ActivationHtmlOptions {
   /** Positions [from, to) of the recording (default the first 1000). */
   from?: number;
   to?: number;
-  /** Squash the values with tanh first (Karpathy's tanh(c)); default false. */
+  /** Squash the values with tanh first (Karpathy's tanh(c); or show kind 'tanhc'); default false. */
   tanh?: boolean;
   /**
    * Colour the deviation from the span's mean, scaled to the largest one: (v − mean) / max|v − mean|.
@@ -130,13 +130,13 @@ export function unitHtml(rec: Recording, layer: number, kind: UnitKind, unit: nu
     range = max > 0 ? max : 1;
     note = ` (minus its mean ${mean.toFixed(2)}; ±${range.toFixed(2)} = full colour)`;
   }
-  const title = opts.title ?? `layer ${layer} ${squash ? `tanh(${kind})` : kind}[${unit}], bytes ${from}–${to}`;
+  const title = opts.title ?? `layer ${layer} ${squash ? `tanh(${kindLabel(kind)})` : kindLabel(kind)}[${unit}], bytes ${from}–${to}`;
   return activationHtml(rec.bytes.subarray(from, to), v, { ...opts, range, title: title + note });
 }
 
 /** Display `unitHtml(...)`. */
 export function showUnit(rec: Recording, layer: number, kind: UnitKind, unit: number, opts: UnitViewOptions = {}): void {
-  showHtml(unitHtml(rec, layer, kind, unit, opts), `[layer ${layer} ${kind}[${unit}] over the text]`);
+  showHtml(unitHtml(rec, layer, kind, unit, opts), `[layer ${layer} ${kindLabel(kind)}[${unit}] over the text]`);
 }
 
 export interface PredictionsHtmlOptions {

@@ -11,7 +11,7 @@ import { GATE_NAMES } from '../../nn/cells';
 import { heatmapFigure } from '../../notebook/charts';
 import { figure, Figure, Layout, Trace } from '../../notebook/figure';
 import { show } from '../../notebook/show';
-import { kindArray, Recording, UnitKind } from '../record';
+import { kindArray, kindLabel, Recording, UnitKind } from '../record';
 import { byteGlyphs } from './text';
 
 /** Blue (−) / white (0) / red (+), the colours of activationColor. */
@@ -59,7 +59,7 @@ export function unitsHeatmapFigure(rec: Recording, opts: UnitsHeatmapOptions = {
   const x = glyphs.map((_, i) => from + i);
   const fig = heatmapFigure(z, {
     x,
-    y: units.map((u) => `${kind}[${u}]`),
+    y: units.map((u) => `${kindLabel(kind)}[${u}]`),
     colorscale: ACTIVATION_COLORSCALE,
     zmin: -range,
     zmax: range,
