@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { CORPORA, loadCorpus, splitCorpus, UserError, sha256, TINYSHAKESPEARE_SHA256 } from '../lib';
+import { CORPORA, loadCorpus, splitCorpus, UserError, sha256, TINYSHAKESPEARE_SHA256, wrapParagraphs } from '../lib';
 import { tmpDir } from './helpers';
 
 test('named offline corpora load from their npm packages', async () => {
@@ -34,6 +34,21 @@ test('coreutils corpus: the manual unzipped, hard-wrapped (many lines of 60–79
   assert.match(text.slice(-40_000), /GNU Free Documentation License/);
 });
 
+test('wrapParagraphs: greedy word wrap by bytes, paragraphs apart by a blank line; moby-dick-64 is Moby-Dick wrapped so', async () => {
+  assert.equal(wrapParagraphs('aa bb cc dd\n\nee  ff\n', 5), 'aa bb\ncc dd\n\nee ff\n');
+  assert.equal(wrapParagraphs('abcdefgh ij', 4), 'abcdefgh\nij\n', 'a word longer than the width keeps a line of its own');
+  // Width counts bytes: "é" is two, so "é é" (5 bytes) does not fit in 4.
+  assert.equal(wrapParagraphs('é é x', 4), 'é\né x\n');
+  assert.throws(() => wrapParagraphs('x', 0), /wrap width must be a positive integer/);
+  const moby = (await loadCorpus('moby-dick')).data.toString('utf8');
+  const wrapped = await loadCorpus('moby-dick-64');
+  const lines = wrapped.data.toString('utf8').split('\n');
+  const long = lines.filter((l) => Buffer.byteLength(l) > 64);
+  assert.ok(long.every((l) => !l.includes(' ')), `only single over-long words pass 64 bytes: ${long.slice(0, 3).join(' | ')}`);
+  assert.ok(lines.filter((l) => Buffer.byteLength(l) >= 50).length > 0.7 * lines.filter((l) => l).length, 'most lines are filled');
+  assert.deepEqual(wrapped.data.toString('utf8').split(/\s+/).filter(Boolean), moby.split(/\s+/).filter(Boolean), 'the same words in the same order');
+});
+
 test('a file path and a Buffer load as corpora', async () => {
   const dir = tmpDir();
   const f = path.join(dir, 'x.txt');
@@ -48,7 +63,7 @@ test('bad corpora give clear errors', async () => {
   fs.writeFileSync(empty, '');
   await assert.rejects(loadCorpus(empty), (e: Error) => e instanceof UserError && /is empty/.test(e.message));
   await assert.rejects(loadCorpus(Buffer.alloc(0)), /is empty/);
-  await assert.rejects(loadCorpus('no-such-corpus'), /unknown corpus "no-such-corpus": use a file path or one of moby-dick, names, tinyshakespeare, linux, coreutils$/);
+  await assert.rejects(loadCorpus('no-such-corpus'), /unknown corpus "no-such-corpus": use a file path or one of moby-dick, moby-dick-64, names, tinyshakespeare, linux, coreutils$/);
   await assert.rejects(loadCorpus('./missing/file.txt'), /corpus file not found/);
   await assert.rejects(loadCorpus(dir), /is not a file/);
 });

