@@ -169,11 +169,11 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
 }
 
 /**
- * The recipe as it is now, checked against the one models/NAME/ was exported with: only the fields
- * in `free` may differ (a one-line UserError names the others: they need a new run).
+ * The recipe as it is now, checked against the one models/NAME/ was exported with: only its
+ * `purpose`, `targets` and `tried` may differ (a one-line UserError names the others: they need a new run).
  */
-function recipeOfCard(recipe: Recipe, card: ModelCard, free: string[]): Recipe {
-  const notWeights = new Set(free);
+function recipeOfCard(recipe: Recipe, card: ModelCard): Recipe {
+  const notWeights = new Set(['purpose', 'targets', 'tried']);
   const now = JSON.parse(JSON.stringify(recipe)) as Record<string, unknown>;
   const made = card.recipe as unknown as Record<string, unknown>;
   const differ = [...new Set([...Object.keys(now), ...Object.keys(made)])].filter((k) => !notWeights.has(k) && !isDeepStrictEqual(now[k], made[k]));
@@ -200,7 +200,7 @@ function rewriteCard(recipe: Recipe, card: ModelCard, m: ReturnType<typeof measu
  */
 export function refreshCard(recipe: Recipe): ModelCard {
   const card = readCard(recipe.name);
-  return rewriteCard(recipeOfCard(recipe, card, ['purpose', 'targets', 'tried']), card, card);
+  return rewriteCard(recipeOfCard(recipe, card), card, card);
 }
 
 /**
@@ -211,7 +211,7 @@ export function refreshCard(recipe: Recipe): ModelCard {
  */
 export async function remeasureCard(recipe: Recipe): Promise<{ before: ModelCard; after: ModelCard }> {
   const before = readCard(recipe.name);
-  const now = recipeOfCard(recipe, before, ['purpose', 'targets', 'tried']);
+  const now = recipeOfCard(recipe, before);
   await initBackend();
   const { val } = await heldOutText(recipe);
   if (sha256(val) !== before.heldOut.sha256) throw new UserError(`${recipe.name}: the held-out text is not the one models/${recipe.name}/ was measured on (sha256 ${sha256(val).slice(0, 12)}…, card ${before.heldOut.sha256.slice(0, 12)}…)`);
