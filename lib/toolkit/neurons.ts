@@ -257,7 +257,9 @@ export function searchUnits(rec: Recording, feature: Feature | string | ArrayLik
   const sxy = new Float64Array(H);
   for (const layer of layers) {
     for (const kind of kinds) {
-      const a = kindArray(rec, layer, kind);
+      // tanh(c) is squashed here as it is read, not materialised (kindArray's copy would double c's memory).
+      const squash = kind === 'tanhc';
+      const a = kindArray(rec, layer, squash ? 'c' : kind);
       if (!a) {
         if (opts.kinds) throw new UserError(`layer ${layer} ${kind} was not recorded`);
         continue;
@@ -270,7 +272,7 @@ export function searchUnits(rec: Recording, feature: Feature | string | ArrayLik
         const row = t * H;
         const yt = y[t - from];
         for (let u = 0; u < H; u++) {
-          const x = a[row + u];
+          const x = squash ? Math.tanh(a[row + u]) : a[row + u];
           sx[u] += x;
           sxx[u] += x * x;
           sxy[u] += x * yt;

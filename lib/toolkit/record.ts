@@ -14,7 +14,8 @@
  * Memory: 4 bytes × T × (layers × H × (#h + #c + #gates) + V if probs + 2k if topK + 1).
  * A 2×512 LSTM over 100 kB keeping h and c is 819 MB; add the 4 LSTM gates and it is 2.5 GB,
  * so choose what you keep (`layers`, `h`, `c`, `gates`, `probs`, `topK`); `recordingBytes()`
- * tells the size before you start.
+ * tells the size before you start. `kindArray(rec, layer, 'tanhc')` adds a copy of that layer's c
+ * (the unit search reads tanh(c) without one).
  */
 import { CellType, GATE_NAMES } from '../nn/cells';
 import { UserError } from '../util/errors';
