@@ -36,6 +36,11 @@ export async function heldOutText(recipe: Recipe): Promise<HeldOut> {
   return { corpus, val };
 }
 
+/** A card's best unit as the export and --remeasure log it: "layer 1 tanhc[160] r=-0.9612". */
+export function unitText(u: FeatureUnit): string {
+  return `layer ${u.layer} ${u.kind}[${u.unit}] r=${u.r}`;
+}
+
 /** What the card states and CI re-measures: the held-out loss and the best unit per feature. */
 export function measure(model: CharModel, vocab: ByteVocab, recipe: Recipe, val: Uint8Array): { validation: { loss: number; bpc: number }; features: Record<string, FeatureUnit> } {
   const loss = evaluateLoss(model, vocab.encode(val));
@@ -164,7 +169,7 @@ export async function exportShipped(recipe: Recipe): Promise<ModelCard> {
   fs.writeFileSync(path.join(out, 'card.json'), JSON.stringify(card, null, 1) + '\n');
   writeModelsReadme();
   model.dispose();
-  console.error(`${recipe.name}: validation ${card.validation.loss} nats/byte (${card.validation.bpc} bits/byte) at step ${card.steps}/${card.totalSteps}; ${Object.entries(card.features).map(([f, u]) => `${f} layer ${u.layer} ${u.kind}[${u.unit}] r=${u.r}`).join(', ')} → ${out}`);
+  console.error(`${recipe.name}: validation ${card.validation.loss} nats/byte (${card.validation.bpc} bits/byte) at step ${card.steps}/${card.totalSteps}; ${Object.entries(card.features).map(([f, u]) => `${f} ${unitText(u)}`).join(', ')} → ${out}`);
   return card;
 }
 

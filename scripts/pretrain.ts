@@ -36,10 +36,10 @@ import { findRecipe, Recipe, RECIPES } from '../lib/pretrained/recipes';
 import { Trainer } from '../lib/train/trainer';
 import { ByteVocab } from '../lib/data/vocab';
 
-import { exportShipped, refreshCard, remeasureCard, writeModelsReadme } from './pretrain-export';
+import { exportShipped, refreshCard, remeasureCard, unitText, writeModelsReadme } from './pretrain-export';
 import { writeDirAtomic } from '../lib/io/atomic';
 import { LockedError, lockCheckpointDir } from '../lib/io/lock';
-import { FeatureUnit, modelsDir } from '../lib/pretrained/load';
+import { modelsDir } from '../lib/pretrained/load';
 import { evalStepDir, keptEvals, meanWeights, pruneEvals } from '../lib/train/average';
 
 /** What mean/checkpoint.json records: the steps averaged and the mean's held-out loss. */
@@ -291,9 +291,8 @@ async function main(): Promise<void> {
   }
   if (argv.includes('--remeasure')) {
     const { before, after } = await remeasureCard(recipe);
-    const unit = (u: FeatureUnit) => `layer ${u.layer} ${u.kind}[${u.unit}] r=${u.r}`;
     console.error(`${recipe.name}: held-out ${after.validation.loss} nats/byte (was ${before.validation.loss}); ` +
-      Object.keys(after.features).map((f) => `${f} ${unit(after.features[f])}${before.features[f] ? ` (was ${unit(before.features[f])})` : ''}`).join(', ') + `; ${after.notes.length} notes`);
+      Object.keys(after.features).map((f) => `${f} ${unitText(after.features[f])}${before.features[f] ? ` (was ${unitText(before.features[f])})` : ''}`).join(', ') + `; ${after.notes.length} notes`);
     return;
   }
   if (argv.includes('--export')) {
